@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, run and test cdi-hook.
+# Runs as root (apt-get); as another user it only reports what is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ pkg-config git ca-certificates
+  # libraries (headers and static archives)
+  libyaml-dev rapidjson-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
+  # tests: e2e runner, real container runtime and engine, a static busybox for test rootfs
+  python3 runc podman busybox-static
+  # compatibility tests against the reference Go CDI library (Debian's 0.5.2)
+  golang-go golang-github-container-orchestrated-devices-container-device-interface-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (run as root to install): ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,28 @@
+// cdi-hook: the command table. Each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cdi-hook: inject Container Device Interface (CDI) devices into OCI containers"};
+  app.set_version_flag("--version", "cdi-hook " CDIHOOK_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  int exit_code = cdi::cli::kExitOk;
+  cdi::cli::add_hook_command(app, exit_code);
+  cdi::cli::add_inject_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = std::string("cdi-hook: ") + e.what() + "\nRun 'cdi-hook --help' for usage.\n";
+    std::fputs(msg.c_str(), stderr);
+    return cdi::cli::kExitUsage;
+  }
+  return exit_code;
+}

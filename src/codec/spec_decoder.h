@@ -1,0 +1,19 @@
+// A tape to the typed spec model: exact key match, unknown and duplicate keys
+// rejected, YAML 1.2 core typing of plain scalars (docs/yaml.md).
+#pragma once
+
+#include "codec/tape.h"
+#include "error.h"
+#include "spec.h"
+
+namespace cdi::codec {
+
+struct DecodeOptions {
+  // Record the position of every field in Spec::positions (for validate).
+  bool record_positions = false;
+};
+
+// Errors carry the field path and the line and column of the culprit.
+Result<Spec> decode_spec(const Tape& tape, const DecodeOptions& options = {});
+
+}  // namespace cdi::codec

@@ -1,0 +1,27 @@
+// YAML bytes to a tape, through libyaml's event parser (iterative: deep
+// nesting costs heap, never stack). Only the first document is read; aliases
+// are expanded within Limits; errors carry line and column.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "codec/tape.h"
+#include "error.h"
+
+namespace cdi::codec {
+
+Result<Tape> yaml_to_tape(std::string_view bytes, const Limits& limits = {});
+
+enum class KindPeek { found, absent, unsure };
+struct PeekedKind {
+  KindPeek result = KindPeek::unsure;
+  std::string kind;
+};
+
+// Reads only as far as the top-level "kind" value. `found` is certain for a
+// file that parses; `unsure` means a full parse must decide.
+PeekedKind peek_yaml_kind(std::string_view bytes);
+
+}  // namespace cdi::codec

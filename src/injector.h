@@ -1,0 +1,45 @@
+// One injection: the requested devices resolved (waiting for late specs within
+// the window), their edits merged and applied to a copy of the OCI config, and
+// the copy committed only when every step succeeded.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "container_edits.h"
+#include "error.h"
+#include "fs.h"
+#include "logger.h"
+#include "oci_document.h"
+#include "registry.h"
+
+namespace cdi {
+
+inline constexpr std::string_view kKataContainerTypeAnnotation = "io.katacontainers.pkg.oci.container_type";
+
+struct InjectOptions {
+  RegistryOptions registry;
+  // How long to wait for unresolved devices to appear; zero fails at once.
+  std::chrono::milliseconds wait{0};
+  // Record every edit with its source (for --explain).
+  bool explain = false;
+};
+
+struct InjectReport {
+  std::vector<std::string> devices;     // resolved, in request order, duplicates dropped
+  std::vector<std::string> spec_files;  // files the devices came from
+  std::vector<AppliedEdit> edits;       // filled when InjectOptions::explain
+};
+
+// The devices requested by the config's cdi.k8s.io/ annotations.
+Result<std::vector<std::string>> requested_devices(const OciDocument& config);
+
+// A Kata pod sandbox container: never injected.
+bool is_kata_pod_sandbox(const OciDocument& config);
+
+// Applies the edits of `devices` to `config`. On error `config` is untouched.
+Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::string>& devices, Fs& fs,
+                                    Logger& logger, const InjectOptions& options);
+
+}  // namespace cdi

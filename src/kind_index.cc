@@ -1,0 +1,162 @@
+#include "kind_index.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <cstdlib>
+#include <sstream>
+
+#include "atomic_file.h"
+#include "text.h"
+
+namespace cdi {
+
+namespace {
+
+constexpr std::string_view kHeader = "cdi-hook kind index 1";
+constexpr int64_t kRacyWindowNs = 1'000'000'000;
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+bool parse_entry(std::string_view line, std::string& name, uint64_t& dev, uint64_t& ino, int64_t& size,
+                 int64_t& mtime, int64_t& ctime, std::string& kind) {
+  std::istringstream in{std::string(line)};
+  if (!(in >> dev >> ino >> size >> mtime >> ctime >> kind)) return false;
+  if (in.get() != ' ') return false;
+  std::getline(in, name);
+  return !name.empty();
+}
+
+}  // namespace
+
+std::string default_cache_dir() {
+  if (::geteuid() == 0) return "/run/cdi-hook";
+  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg == '/') return path_join(xdg, "cdi-hook");
+  return {};
+}
+
+KindIndex::KindIndex(Fs& fs, Logger& logger, std::string cache_dir)
+    : fs_(fs), logger_(logger), cache_dir_(std::move(cache_dir)) {}
+
+std::string KindIndex::index_path(const std::string& spec_dir) const {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(spec_dir)));
+  return path_join(cache_dir_, std::string("kinds-") + hex + ".idx");
+}
+
+KindIndex::DirIndex& KindIndex::load(const std::string& spec_dir) {
+  DirIndex& idx = dirs_[spec_dir];
+  if (idx.loaded || !enabled()) return idx;
+  idx.loaded = true;
+  auto bytes = fs_.read_file(index_path(spec_dir), 8u << 20);
+  if (!bytes.ok()) return idx;
+  auto lines = split(*bytes, '\n');
+  if (lines.size() < 2 || lines[0] != kHeader || lines[1] != "dir " + spec_dir) return idx;
+  for (size_t i = 2; i < lines.size(); ++i) {
+    if (lines[i].empty()) continue;
+    Entry e;
+    std::string name;
+    if (parse_entry(lines[i], name, e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns, e.kind)) {
+      idx.entries[name] = std::move(e);
+    }
+  }
+  return idx;
+}
+
+std::optional<std::string> KindIndex::lookup(const std::string& spec_dir, const std::string& name,
+                                             const FileStat& st) {
+  if (!enabled()) return std::nullopt;
+  DirIndex& idx = load(spec_dir);
+  auto it = idx.entries.find(name);
+  if (it == idx.entries.end()) return std::nullopt;
+  const Entry& e = it->second;
+  if (e.dev != st.dev || e.ino != st.ino || e.size != st.size || e.mtime_ns != st.mtime_ns ||
+      e.ctime_ns != st.ctime_ns) {
+    return std::nullopt;
+  }
+  return e.kind;
+}
+
+void KindIndex::record(const std::string& spec_dir, const std::string& name, const FileStat& st,
+                       const std::string& kind) {
+  if (!enabled()) return;
+  DirIndex& idx = load(spec_dir);
+  bool storable = name.find('\n') == std::string::npos && kind.find_first_of(" \n") == std::string::npos &&
+                  !kind.empty();
+  int64_t newest = std::max(st.mtime_ns, st.ctime_ns);
+  if (!storable || newest > fs_.now_ns() - kRacyWindowNs) {
+    if (idx.entries.erase(name) > 0) idx.dirty = true;
+    return;
+  }
+  idx.entries[name] = {st.dev, st.ino, st.size, st.mtime_ns, st.ctime_ns, kind};
+  idx.dirty = true;
+}
+
+void KindIndex::retain(const std::string& spec_dir, const std::vector<std::string>& names) {
+  if (!enabled()) return;
+  DirIndex& idx = load(spec_dir);
+  std::set<std::string_view> keep(names.begin(), names.end());
+  for (auto it = idx.entries.begin(); it != idx.entries.end();) {
+    if (keep.count(it->first)) {
+      ++it;
+    } else {
+      it = idx.entries.erase(it);
+      idx.dirty = true;
+    }
+  }
+}
+
+bool KindIndex::cache_dir_usable() {
+  if (usable_) return *usable_;
+  usable_ = false;
+  if (::mkdir(cache_dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    logger_.debug("kind index off: cannot create " + quote(cache_dir_) + ": " + std::strerror(errno));
+    return false;
+  }
+  auto st = fs_.lstat(cache_dir_);
+  if (!st.ok() || !st->is_dir()) {
+    logger_.warn("kind index off: " + quote(cache_dir_) + " is not a directory");
+    return false;
+  }
+  if ((st->uid != 0 && st->uid != fs_.euid()) || (st->mode & 022) != 0) {
+    logger_.warn("kind index off: " + quote(cache_dir_) + " is writable by other users");
+    return false;
+  }
+  usable_ = true;
+  return true;
+}
+
+void KindIndex::save() {
+  if (!enabled()) return;
+  for (auto& [spec_dir, idx] : dirs_) {
+    if (!idx.dirty) continue;
+    idx.dirty = false;
+    if (!cache_dir_usable()) return;
+    std::string out(kHeader);
+    out += "\ndir " + spec_dir + "\n";
+    for (const auto& [name, e] : idx.entries) {
+      out += std::to_string(e.dev) + " " + std::to_string(e.ino) + " " + std::to_string(e.size) + " " +
+             std::to_string(e.mtime_ns) + " " + std::to_string(e.ctime_ns) + " " + e.kind + " " + name + "\n";
+    }
+    AtomicWriteOptions opts;
+    opts.mode = 0600;
+    opts.keep_owner = false;
+    opts.durable = false;
+    if (auto st = write_file_atomic(index_path(spec_dir), out, opts); !st.ok()) {
+      logger_.debug("kind index not saved: " + st.error().to_string());
+    }
+  }
+}
+
+}  // namespace cdi

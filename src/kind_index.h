@@ -1,0 +1,60 @@
+// A per-spec-dir index of file identity -> kind, kept between runs, so that a
+// scan for one kind parses neither the files of other kinds nor reads them.
+// An entry counts only while the file's device, inode, size, mtime and ctime
+// are unchanged, and files changed within the last second are never recorded
+// (a change inside one timestamp tick could otherwise go unseen). The answer
+// is therefore exactly what reading every file would give.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "fs.h"
+#include "logger.h"
+
+namespace cdi {
+
+// The kind recorded for a file that holds no usable kind (it does not parse).
+inline constexpr std::string_view kNoKind = "!";
+
+class KindIndex {
+ public:
+  // cache_dir empty: the index is off (every lookup misses, nothing is written).
+  KindIndex(Fs& fs, Logger& logger, std::string cache_dir);
+
+  std::optional<std::string> lookup(const std::string& spec_dir, const std::string& name, const FileStat& st);
+  void record(const std::string& spec_dir, const std::string& name, const FileStat& st, const std::string& kind);
+  // Forgets entries of files no longer listed (call after a full listing).
+  void retain(const std::string& spec_dir, const std::vector<std::string>& names);
+  // Writes the indexes that changed, atomically; failures are logged, never fatal.
+  void save();
+
+  bool enabled() const { return !cache_dir_.empty(); }
+  std::string index_path(const std::string& spec_dir) const;
+
+ private:
+  struct Entry {
+    uint64_t dev = 0, ino = 0;
+    int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
+    std::string kind;
+  };
+  struct DirIndex {
+    std::map<std::string, Entry> entries;
+    bool loaded = false;
+    bool dirty = false;
+  };
+  DirIndex& load(const std::string& spec_dir);
+  bool cache_dir_usable();
+
+  Fs& fs_;
+  Logger& logger_;
+  std::string cache_dir_;
+  std::optional<bool> usable_;
+  std::map<std::string, DirIndex> dirs_;
+};
+
+// Default cache dir: /run/cdi-hook for root, $XDG_RUNTIME_DIR/cdi-hook otherwise.
+std::string default_cache_dir();
+
+}  // namespace cdi

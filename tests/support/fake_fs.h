@@ -1,0 +1,57 @@
+// An in-memory Fs for unit tests: files, dirs, device nodes and symlinks with
+// any owner and mode, so permission and scan logic is testable without root.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "fs.h"
+
+namespace cdi::testing {
+
+class FakeFs final : public Fs {
+ public:
+  struct Node {
+    FileStat st;
+    std::string content;  // regular files
+    std::string target;   // symlinks
+  };
+
+  FakeFs();
+
+  // Creates parent dirs (mode 0755, root-owned) as needed. Returns the node for tweaks.
+  Node& add_dir(const std::string& path, uint32_t mode = 0755);
+  Node& add_file(const std::string& path, std::string content, uint32_t mode = 0644);
+  Node& add_char_device(const std::string& path, uint32_t major, uint32_t minor, uint32_t mode = 0666);
+  Node& add_block_device(const std::string& path, uint32_t major, uint32_t minor, uint32_t mode = 0660);
+  Node& add_fifo(const std::string& path, uint32_t mode = 0644);
+  Node& add_symlink(const std::string& path, std::string target);
+  void remove(const std::string& path);
+  Node* find(const std::string& path);
+
+  Result<FileStat> stat(const std::string& path) override;
+  Result<FileStat> lstat(const std::string& path) override;
+  Result<std::vector<DirEntry>> list_dir(const std::string& path) override;
+  Result<FileStat> stat_in(const std::string& dir, const std::string& name) override;
+  Result<std::string> read_file(const std::string& path, size_t max_bytes) override;
+  Result<std::string> read_link(const std::string& path) override;
+  uint32_t euid() const override { return euid_; }
+  int64_t now_ns() const override { return now_ns_; }
+
+  void set_euid(uint32_t uid) { euid_ = uid; }
+  void set_now_ns(int64_t ns) { now_ns_ = ns; }
+  // Counts of calls, to check what a scan reads.
+  int read_count = 0;
+  int stat_count = 0;
+
+ private:
+  Node& add(const std::string& path, uint32_t type_and_mode);
+  Result<const Node*> resolve(const std::string& path, bool follow, int depth = 0);
+
+  std::map<std::string, Node> nodes_;
+  uint64_t next_ino_ = 100;
+  uint32_t euid_ = 0;
+  int64_t now_ns_ = 2'000'000'000'000'000'000;
+};
+
+}  // namespace cdi::testing
