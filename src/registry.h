@@ -20,6 +20,10 @@ namespace cdi {
 
 std::vector<std::string> default_spec_dirs();  // /etc/cdi, /var/run/cdi
 
+// Why a file or dir with this stat may not be trusted (writable by users other
+// than root and `euid`), or empty when it may.
+std::string insecure_reason(const FileStat& st, uint32_t euid);
+
 struct RegistryOptions {
   std::vector<std::string> spec_dirs = default_spec_dirs();
   // Ignore spec files and dirs that users other than root and us can write.

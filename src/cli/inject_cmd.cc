@@ -1,14 +1,17 @@
 // cdi-hook inject: inject devices into a config file (or stdin) and print the
-// result, or rewrite the file in place.
+// result, a unified diff (--diff), or which device of which spec file made each
+// edit (--explain); or rewrite the file in place.
 #include <memory>
 
 #include "atomic_file.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/output.h"
 #include "fs.h"
 #include "injector.h"
 #include "oci_document.h"
 #include "text.h"
+#include "text_diff.h"
 
 namespace cdi::cli {
 
@@ -19,18 +22,54 @@ struct InjectCmdOptions {
   std::string config;
   std::vector<std::string> devices;
   bool in_place = false;
+  bool diff = false;
+  bool explain = false;
+  OutputFormat output = OutputFormat::text;
 };
+
+std::string explain_text(const InjectReport& report) {
+  std::string out = "devices: " + (report.devices.empty() ? std::string("(none)") : join(report.devices, ", ")) + "\n";
+  for (const auto& e : report.edits) {
+    std::string from = e.device.empty() ? "spec-level edits of " + e.spec_file
+                                        : "device " + e.device + " of " + e.spec_file;
+    out += e.category + ": " + e.summary + "  <- " + from + "\n";
+  }
+  return out;
+}
+
+std::string explain_json(const InjectReport& report) {
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  rapidjson::Value devices(rapidjson::kArrayType);
+  for (const auto& d : report.devices) devices.PushBack(json_str(d, a), a);
+  rapidjson::Value files(rapidjson::kArrayType);
+  for (const auto& f : report.spec_files) files.PushBack(json_str(f, a), a);
+  rapidjson::Value edits(rapidjson::kArrayType);
+  for (const auto& e : report.edits) {
+    rapidjson::Value v(rapidjson::kObjectType);
+    v.AddMember("category", json_str(e.category, a), a);
+    v.AddMember("summary", json_str(e.summary, a), a);
+    v.AddMember("specFile", json_str(e.spec_file, a), a);
+    v.AddMember("device", e.device.empty() ? rapidjson::Value() : json_str(e.device, a), a);
+    edits.PushBack(v, a);
+  }
+  doc.AddMember("devices", devices, a);
+  doc.AddMember("specFiles", files, a);
+  doc.AddMember("edits", edits, a);
+  return json_text(doc);
+}
+
+int usage(const std::string& message) {
+  report(Error(message));
+  return kExitUsage;
+}
 
 int run_inject(const InjectCmdOptions& o) {
   auto logger = make_logger(o.flags);
-  if (!logger.ok()) {
-    report(logger.error());
-    return kExitUsage;
-  }
-  if (o.in_place && o.config == "-") {
-    report(Error("--in-place needs a file, not stdin"));
-    return kExitUsage;
-  }
+  if (!logger.ok()) return usage(logger.error().message);
+  if (o.in_place && o.config == "-") return usage("--in-place needs a file, not stdin");
+  if (o.diff && o.explain) return usage("--diff and --explain exclude each other");
+  if (o.output == OutputFormat::json && !o.explain) return usage("--output json goes with --explain");
   std::string source = o.config == "-" ? "stdin" : o.config;
   auto bytes = read_file_or_stdin(o.config, kMaxConfigBytes);
   if (!bytes.ok()) return report(bytes.error());
@@ -43,19 +82,33 @@ int run_inject(const InjectCmdOptions& o) {
     if (!requested.ok()) return report(std::move(requested).error().in_file(source));
     devices = std::move(*requested);
   }
+  std::string before = o.diff ? config->serialize(true) : std::string();
+  auto loaded = o.flags.load_options();
+  if (!loaded.ok()) return report(loaded.error());
+  InjectOptions options = std::move(*loaded);
+  options.explain = o.explain;
+  InjectReport result;
   bool changed = false;
-  if (!devices.empty()) {
+  if (!devices.empty() || options.guest_map) {
     RealFs fs;
-    auto result = inject_devices(*config, devices, fs, **logger, o.flags.to_options());
-    if (!result.ok()) return report(result.error());
+    auto injected = adjust_config(*config, devices, fs, **logger, options);
+    if (!injected.ok()) return report(injected.error());
+    result = std::move(*injected);
     changed = true;
   }
-  if (o.in_place) {
-    if (!changed) return kExitOk;
-    if (auto st = write_file_atomic(o.config, config->serialize(true)); !st.ok()) return report(st.error());
-    return kExitOk;
+  std::string after = config->serialize(true);
+  if (o.in_place && changed) {
+    if (auto st = write_file_atomic(o.config, after); !st.ok()) return report(st.error());
   }
-  if (auto st = write_stdout(config->serialize(true)); !st.ok()) return report(st.error());
+  std::string out;
+  if (o.explain) {
+    out = o.output == OutputFormat::json ? explain_json(result) : explain_text(result);
+  } else if (o.diff) {
+    out = unified_diff(before, after, "a/" + source, "b/" + source);
+  } else if (!o.in_place) {
+    out = after;
+  }
+  if (auto st = write_stdout(out); !st.ok()) return report(st.error());
   return kExitOk;
 }
 
@@ -69,6 +122,9 @@ void add_inject_command(CLI::App& app, int& exit_code) {
                   "Qualified device name vendor/class=name (repeatable); default: the config's cdi.k8s.io/ "
                   "annotations");
   cmd->add_flag("--in-place", opts->in_place, "Rewrite the config file atomically instead of printing it");
+  cmd->add_flag("--diff", opts->diff, "Print a unified diff of the config instead of the whole config");
+  cmd->add_flag("--explain", opts->explain, "Print each edit with the device and spec file that made it");
+  add_output_option(*cmd, opts->output);
   opts->flags.add_to(*cmd, 0.0);
   cmd->callback([opts, &exit_code] { exit_code = run_inject(*opts); });
 }

@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   int exit_code = cdi::cli::kExitOk;
   cdi::cli::add_hook_command(app, exit_code);
   cdi::cli::add_inject_command(app, exit_code);
+  cdi::cli::add_validate_command(app, exit_code);
+  cdi::cli::add_list_command(app, exit_code);
+  cdi::cli::add_annotate_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -114,7 +114,7 @@ struct Frame {
 class Decoder {
  public:
   Decoder(const Tape& tape, Spec& spec, const DecodeOptions& options)
-      : events_(tape.events), spec_(spec), record_(options.record_positions) {}
+      : events_(tape.events), spec_(spec), record_(options.record_positions), collect_(options.collect) {}
 
   Status run() {
     if (events_.empty() || (events_.size() == 1 && is_null(events_[0]))) {
@@ -154,6 +154,37 @@ class Decoder {
     return e;
   }
 
+  // In collect mode a problem is noted and decoding goes on; otherwise it stops.
+  Status recover(Error e) {
+    if (!collect_) return e;
+    collect_->push_back(std::move(e));
+    return {};
+  }
+
+  // Skips one whole value (a scalar or a balanced collection) at the cursor.
+  void skip_value() {
+    size_t depth = 0;
+    do {
+      const Event& e = take();
+      if (e.type == EventType::map_start || e.type == EventType::seq_start) ++depth;
+      if (e.type == EventType::map_end || e.type == EventType::seq_end) --depth;
+    } while (depth > 0 && pos_ < events_.size());
+  }
+
+  // Runs a value decoder; in collect mode a failure is noted and the value skipped.
+  template <class F>
+  Status guarded(F&& decode_value) {
+    size_t before = pos_;
+    size_t frames = frames_.size();
+    Status st = decode_value();
+    if (st.ok()) return st;
+    frames_.resize(frames);
+    CDI_TRY(recover(std::move(st).error()));
+    pos_ = before;
+    skip_value();
+    return {};
+  }
+
   void record(const Event& at) {
     if (record_) spec_.positions[path()] = {at.line, at.column};
   }
@@ -177,19 +208,31 @@ class Decoder {
     std::vector<std::pair<std::string_view, int>> seen;
     while (peek().type != EventType::map_end) {
       const Event& key = take();
-      if (key.type != EventType::scalar) return fail(key, "mapping keys must be strings, got " + describe(key));
+      if (key.type != EventType::scalar) {
+        CDI_TRY(recover(fail(key, "mapping keys must be strings, got " + describe(key))));
+        --pos_;
+        skip_value();
+        skip_value();
+        continue;
+      }
       bool is_known = false;
       for (auto k : known) is_known = is_known || k == key.text;
-      if (!is_known) return fail(key, unknown_field_message(key.text, known));
+      std::string problem;
+      if (!is_known) problem = unknown_field_message(key.text, known);
       for (const auto& [k, line] : seen) {
-        if (k == key.text) {
-          return fail(key, "duplicate field " + quote(key.text) + " (first at line " + std::to_string(line) + ")");
+        if (problem.empty() && k == key.text) {
+          problem = "duplicate field " + quote(key.text) + " (first at line " + std::to_string(line) + ")";
         }
+      }
+      if (!problem.empty()) {
+        CDI_TRY(recover(fail(key, problem)));
+        skip_value();
+        continue;
       }
       seen.emplace_back(key.text, key.line);
       frames_.push_back({key.text, 0, false});
       record(peek());
-      CDI_TRY(on_field(key.text));
+      CDI_TRY(guarded([&] { return on_field(key.text); }));
       frames_.pop_back();
     }
     take();
@@ -206,7 +249,7 @@ class Decoder {
     while (peek().type != EventType::seq_end) {
       frames_.push_back({{}, index++, true});
       record(peek());
-      CDI_TRY(on_item());
+      CDI_TRY(guarded(on_item));
       frames_.pop_back();
     }
     take();
@@ -351,9 +394,9 @@ class Decoder {
       }
       return edits(spec_.edits);
     }));
-    if (!has_version || spec_.version.empty()) return fail(start, "missing required field \"cdiVersion\"");
-    if (!has_kind || spec_.kind.empty()) return fail(start, "missing required field \"kind\"");
-    if (!has_devices) return fail(start, "missing required field \"devices\"");
+    if (!has_version) CDI_TRY(recover(fail(start, "missing required field \"cdiVersion\"")));
+    if (!has_kind) CDI_TRY(recover(fail(start, "missing required field \"kind\"")));
+    if (!has_devices) CDI_TRY(recover(fail(start, "missing required field \"devices\"")));
     return {};
   }
 
@@ -458,6 +501,7 @@ class Decoder {
   const std::vector<Event>& events_;
   Spec& spec_;
   bool record_;
+  std::vector<Error>* collect_;
   size_t pos_ = 0;
   std::vector<Frame> frames_;
 };

@@ -1,0 +1,66 @@
+// cdi-hook annotate NAME...: the cdi.k8s.io/ annotation that requests exactly
+// these devices, as one line KEY=VALUE (or JSON). The key is a valid Kubernetes
+// annotation key; by default it is derived from the device list, so the same
+// set always gets the same key.
+#include <cstdio>
+#include <memory>
+
+#include "annotations.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/output.h"
+#include "text.h"
+
+namespace cdi::cli {
+
+namespace {
+
+struct AnnotateOptions {
+  std::vector<std::string> devices;
+  std::string plugin = "cdi-hook";
+  std::string device_id;
+  OutputFormat output = OutputFormat::text;
+};
+
+std::string digest(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+int run_annotate(const AnnotateOptions& o) {
+  auto value = annotation_value(o.devices);
+  if (!value.ok()) return report(value.error());
+  auto key = annotation_key(o.plugin, o.device_id.empty() ? digest(*value) : o.device_id);
+  if (!key.ok()) return report(key.error());
+  std::string out;
+  if (o.output == OutputFormat::json) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    doc.AddMember("key", json_str(*key, doc.GetAllocator()), doc.GetAllocator());
+    doc.AddMember("value", json_str(*value, doc.GetAllocator()), doc.GetAllocator());
+    out = json_text(doc);
+  } else {
+    out = *key + "=" + *value + "\n";
+  }
+  if (auto st = write_stdout(out); !st.ok()) return report(st.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_annotate_command(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<AnnotateOptions>();
+  CLI::App* cmd = app.add_subcommand("annotate", "Print the cdi.k8s.io/ annotation that requests these devices");
+  cmd->add_option("device", opts->devices, "Qualified device names vendor/class=name")->required();
+  cmd->add_option("--plugin", opts->plugin, "Plugin part of the key (vendor.device-type)")->capture_default_str();
+  cmd->add_option("--device-id", opts->device_id, "Device ID part of the key (default: a digest of the devices)");
+  add_output_option(*cmd, opts->output);
+  cmd->callback([opts, &exit_code] { exit_code = run_annotate(*opts); });
+}
+
+}  // namespace cdi::cli

@@ -1,0 +1,161 @@
+// cdi-hook validate [PATH...]: checks spec files (or the spec files of dirs;
+// default the spec dirs) and prints every problem as
+// "file:line:column: field.path: message". Exit 1 when anything is invalid.
+#include <map>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/output.h"
+#include "codec/spec_codec.h"
+#include "fs.h"
+#include "registry.h"
+#include "spec_check.h"
+#include "text.h"
+
+namespace cdi::cli {
+
+namespace {
+
+struct ValidateOptions {
+  std::vector<std::string> paths;
+  bool strict = false;
+  bool allow_insecure = false;
+  OutputFormat output = OutputFormat::text;
+};
+
+struct Target {
+  std::string path;
+  int priority;  // position of its dir among the dirs given (files: their own)
+  std::string dir;
+};
+
+// Expands dirs to their spec files; a missing default dir is not a problem.
+std::vector<Target> expand(Fs& fs, const std::vector<std::string>& paths, bool defaults,
+                           std::vector<Error>& problems) {
+  std::vector<Target> out;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& p = paths[i];
+    auto st = fs.stat(p);
+    if (!st.ok()) {
+      if (defaults && st.error().sys_errno == ENOENT) continue;
+      problems.push_back(Error(st.error().message).in_file(p));
+      continue;
+    }
+    if (!st->is_dir()) {
+      out.push_back({p, static_cast<int>(i), ""});
+      continue;
+    }
+    auto entries = fs.list_dir(p);
+    if (!entries.ok()) {
+      problems.push_back(Error(entries.error().message).in_file(p));
+      continue;
+    }
+    for (const auto& e : *entries) {
+      if (codec::spec_format_for(e.name)) out.push_back({path_join(p, e.name), static_cast<int>(i), p});
+    }
+  }
+  return out;
+}
+
+// Same-priority definitions of one name in two files: neither is usable.
+void find_conflicts(std::vector<SpecCheckResult>& results, const std::vector<Target>& targets) {
+  std::map<std::pair<int, std::string>, size_t> first;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i].spec || targets[i].dir.empty()) continue;
+    const Spec& s = *results[i].spec;
+    for (size_t d = 0; d < s.devices.size(); ++d) {
+      std::string name = s.kind + "=" + s.devices[d].name;
+      auto [it, fresh] = first.emplace(std::pair(targets[i].priority, name), i);
+      if (fresh || it->second == i) continue;
+      Error e("device " + quote(name) + " is also defined in " + quote(results[it->second].path) +
+              " (same spec dir): runtimes can use neither definition");
+      e.field = "devices[" + std::to_string(d) + "].name";
+      auto pos = s.positions.find(e.field);
+      if (pos != s.positions.end()) e.at(pos->second.line, pos->second.column);
+      e.in_file(results[i].path, e.line, e.column);
+      results[i].problems.push_back(std::move(e));
+    }
+  }
+}
+
+int print_text(const std::vector<SpecCheckResult>& results, const std::vector<Error>& general) {
+  std::string out;
+  size_t invalid = 0;
+  for (const auto& e : general) out += e.located() + "\n";
+  for (const auto& r : results) {
+    if (r.valid()) {
+      out += r.path + ": valid (kind " + r.spec->kind + ", cdiVersion " + r.spec->version + ", " +
+             std::to_string(r.spec->devices.size()) + (r.spec->devices.size() == 1 ? " device)\n" : " devices)\n");
+      continue;
+    }
+    ++invalid;
+    for (const auto& e : r.problems) out += e.located() + "\n";
+  }
+  (void)write_stdout(out);
+  return invalid == 0 && general.empty() ? kExitOk : kExitFailure;
+}
+
+int print_json(const std::vector<SpecCheckResult>& results, const std::vector<Error>& general) {
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  bool all_valid = general.empty();
+  rapidjson::Value files(rapidjson::kArrayType);
+  for (const auto& r : results) {
+    all_valid = all_valid && r.valid();
+    rapidjson::Value f(rapidjson::kObjectType);
+    f.AddMember("path", json_str(r.path, a), a);
+    f.AddMember("valid", r.valid(), a);
+    if (r.spec) {
+      f.AddMember("kind", json_str(r.spec->kind, a), a);
+      f.AddMember("cdiVersion", json_str(r.spec->version, a), a);
+      rapidjson::Value devices(rapidjson::kArrayType);
+      for (const auto& d : r.spec->devices) devices.PushBack(json_str(d.name, a), a);
+      f.AddMember("devices", devices, a);
+    }
+    rapidjson::Value problems(rapidjson::kArrayType);
+    for (const auto& e : r.problems) problems.PushBack(error_json(e, a), a);
+    f.AddMember("problems", problems, a);
+    files.PushBack(f, a);
+  }
+  rapidjson::Value errors(rapidjson::kArrayType);
+  for (const auto& e : general) errors.PushBack(error_json(e, a), a);
+  doc.AddMember("valid", all_valid, a);
+  doc.AddMember("files", files, a);
+  doc.AddMember("errors", errors, a);
+  (void)write_stdout(json_text(doc));
+  return all_valid ? kExitOk : kExitFailure;
+}
+
+int run_validate(const ValidateOptions& o) {
+  RealFs fs;
+  bool defaults = o.paths.empty();
+  std::vector<std::string> paths = defaults ? default_spec_dirs() : o.paths;
+  std::vector<Error> general;
+  std::vector<Target> targets = expand(fs, paths, defaults, general);
+  SpecCheckOptions check;
+  check.strict = o.strict;
+  check.check_permissions = !o.allow_insecure;
+  std::vector<SpecCheckResult> results;
+  for (const auto& t : targets) results.push_back(check_spec_file(fs, t.path, check));
+  find_conflicts(results, targets);
+  return o.output == OutputFormat::json ? print_json(results, general) : print_text(results, general);
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<ValidateOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "validate", "Check CDI spec files (or the spec files of dirs; default /etc/cdi and /var/run/cdi)");
+  cmd->add_option("path", opts->paths, "Spec files or spec dirs");
+  cmd->add_flag("--strict", opts->strict,
+                "Also apply the Kubernetes annotation-key rules, absolute paths, name length limits, "
+                "permission strings without repeats, and require the host device nodes to exist");
+  cmd->add_flag("--allow-insecure-specs", opts->allow_insecure,
+                "Do not report spec files that users other than root and the current user can write");
+  add_output_option(*cmd, opts->output);
+  cmd->callback([opts, &exit_code] { exit_code = run_validate(*opts); });
+}
+
+}  // namespace cdi::cli
