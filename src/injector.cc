@@ -1,6 +1,7 @@
 #include "injector.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "annotations.h"
@@ -122,6 +123,36 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
   }
   OciDocument edited = config.clone();
   CDI_TRY(apply_edits(edited, merge_order(pairs), fs, options.explain ? &report.edits : nullptr));
+  config = std::move(edited);
+  return report;
+}
+
+Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs,
+                                   Logger& logger, const InjectOptions& options) {
+  if (!options.guest_map) {
+    if (devices.empty()) return InjectReport{};
+    return inject_devices(config, devices, fs, logger, options);
+  }
+  // The map's lookups first: a bad map fails before any wait for specs.
+  auto resolved = resolve_guest_map(*options.guest_map, fs, options.sysfs_root);
+  if (!resolved.ok()) return std::move(resolved).error();
+  OciDocument edited = config.clone();
+  InjectReport report;
+  if (!devices.empty()) {
+    auto injected = inject_devices(edited, devices, fs, logger, options);
+    if (!injected.ok()) return std::move(injected).error();
+    report = std::move(*injected);
+  }
+  GuestTranslateOptions guest_options;
+  guest_options.sysfs_root = options.sysfs_root;
+  guest_options.explain = options.explain;
+  auto guest = apply_guest_map(edited, *options.guest_map, *resolved, logger, guest_options);
+  if (!guest.ok()) return std::move(guest).error();
+  std::move(guest->edits.begin(), guest->edits.end(), std::back_inserter(report.edits));
+  guest->edits.clear();
+  logger.info("translated to the guest: " + std::to_string(guest->devices) + " devices, " +
+              std::to_string(guest->cgroup_rules) + " cgroup rules, " + std::to_string(guest->env) + " env entries");
+  report.guest = std::move(*guest);
   config = std::move(edited);
   return report;
 }

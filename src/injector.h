@@ -4,12 +4,16 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "container_edits.h"
 #include "error.h"
 #include "fs.h"
+#include "guest_map.h"
+#include "guest_translate.h"
 #include "logger.h"
 #include "oci_document.h"
 #include "registry.h"
@@ -24,12 +28,17 @@ struct InjectOptions {
   std::chrono::milliseconds wait{0};
   // Record every edit with its source (for --explain).
   bool explain = false;
+  // Translate the result for a container in a VM (guest_translate.h); null: no translation.
+  std::shared_ptr<const GuestMap> guest_map;
+  // The guest's sysfs, for the map's PCI paths and SCSI disks.
+  std::string sysfs_root = "/sys";
 };
 
 struct InjectReport {
   std::vector<std::string> devices;     // resolved, in request order, duplicates dropped
   std::vector<std::string> spec_files;  // files the devices came from
   std::vector<AppliedEdit> edits;       // filled when InjectOptions::explain
+  std::optional<GuestTranslateReport> guest;  // set when a guest map was applied (its edits are in `edits`)
 };
 
 // The devices requested by the config's cdi.k8s.io/ annotations.
@@ -41,5 +50,11 @@ bool is_kata_pod_sandbox(const OciDocument& config);
 // Applies the edits of `devices` to `config`. On error `config` is untouched.
 Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::string>& devices, Fs& fs,
                                     Logger& logger, const InjectOptions& options);
+
+// Injects `devices` (when there are any) and then, when options.guest_map is
+// set, translates the result to the guest, on one copy of `config` that is
+// committed only when both succeed.
+Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs,
+                                   Logger& logger, const InjectOptions& options);
 
 }  // namespace cdi

@@ -6,16 +6,26 @@ namespace cdi {
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid.
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   uint8_t c = byte(i);
-  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
   if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
+  // The second byte's range depends on the first (RFC 3629, section 4).
+  uint8_t lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  uint8_t hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
   }
   return n;
+}
+
+// U+0080 to U+009F: C1 controls, which some terminals act on (0x9B is CSI).
+bool is_c1_control(std::string_view s, size_t i, size_t n) {
+  return n == 2 && static_cast<uint8_t>(s[i]) == 0xC2 && static_cast<uint8_t>(s[i + 1]) <= 0x9F;
 }
 
 void append_hex_escape(std::string& out, uint8_t c) {
@@ -38,6 +48,10 @@ std::string quote(std::string_view s) {
       if (n == 0) {
         append_hex_escape(out, c);
         ++i;
+      } else if (is_c1_control(s, i, n)) {
+        append_hex_escape(out, c);
+        append_hex_escape(out, static_cast<uint8_t>(s[i + 1]));
+        i += n;
       } else {
         out.append(s.substr(i, n));
         i += n;

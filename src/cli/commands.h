@@ -11,5 +11,11 @@ void add_inject_command(CLI::App& app, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);
 void add_list_command(CLI::App& app, int& exit_code);
 void add_annotate_command(CLI::App& app, int& exit_code);
+void add_runtime_command(CLI::App& app, int& exit_code);
+void add_guest_command(CLI::App& app, int& exit_code);
+
+// cdi-hook-runtime: the runtime wrapper under a name of its own, taking runc's
+// arguments unchanged (options from /etc/cdi-hook/runtime.conf and CDI_HOOK_*).
+int runtime_shim_main(int argc, char** argv);
 
 }  // namespace cdi::cli

@@ -9,6 +9,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "fs.h"
+#include "guest_map.h"
 #include "kind_index.h"
 #include "text.h"
 
@@ -29,6 +31,11 @@ void InjectionFlags::add_to(CLI::App& cmd, double default_wait) {
       ->capture_default_str();
   cmd.add_flag("--allow-insecure-specs", allow_insecure_specs,
                "Use spec files and dirs that users other than root and the current user can write");
+  cmd.add_option("--guest-map", guest_map,
+                 "After injection, translate host device numbers and PCI addresses to the guest's (a JSON guest "
+                 "map, see schemas/guest-map.schema.json)");
+  cmd.add_option("--sysfs-root", sysfs_root, "The guest's sysfs, for the guest map's PCI paths and SCSI disks")
+      ->capture_default_str();
 }
 
 InjectOptions InjectionFlags::to_options() const {
@@ -37,6 +44,17 @@ InjectOptions InjectionFlags::to_options() const {
   o.registry.check_permissions = !allow_insecure_specs;
   o.registry.cache_dir = cache_dir == "auto" ? default_cache_dir() : cache_dir == "none" ? "" : cache_dir;
   o.wait = std::chrono::milliseconds(static_cast<long long>(wait_seconds * 1000.0 + 0.5));
+  o.sysfs_root = sysfs_root;
+  return o;
+}
+
+Result<InjectOptions> InjectionFlags::load_options() const {
+  InjectOptions o = to_options();
+  if (guest_map.empty()) return o;
+  RealFs fs;
+  auto map = load_guest_map(fs, guest_map);
+  if (!map.ok()) return std::move(map).error();
+  o.guest_map = std::make_shared<const GuestMap>(std::move(*map));
   return o;
 }
 

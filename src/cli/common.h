@@ -27,9 +27,14 @@ struct InjectionFlags {
   std::string log_level = "warning";
   std::string cache_dir = "auto";
   bool allow_insecure_specs = false;
+  std::string guest_map;  // --guest-map: translate to the guest after injection
+  std::string sysfs_root = "/sys";
 
   void add_to(CLI::App& cmd, double default_wait);
+  // The options without the files the flags name (no guest map).
   InjectOptions to_options() const;
+  // to_options() with the guest map read and checked; a bad map is one error.
+  Result<InjectOptions> load_options() const;
 };
 
 // Logs through spdlog to a file or stderr; the sink is made on first use, so a

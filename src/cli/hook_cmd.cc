@@ -2,8 +2,9 @@
 //   stdin an OCI state (createRuntime, prestart): <bundle>/config.json is
 //     injected and rewritten atomically; stdout stays empty.
 //   stdin an OCI config (podman's precreate): the adjusted config on stdout.
-// A config without cdi.k8s.io/ annotations, or a Kata pod sandbox, passes
-// through unchanged.
+// With --guest-map the result is then translated to the guest (even when no
+// device is requested). A config without cdi.k8s.io/ annotations (and no
+// --guest-map), or a Kata pod sandbox, passes through unchanged.
 #include <memory>
 
 #include "atomic_file.h"
@@ -30,11 +31,11 @@ Result<bool> inject_config(OciDocument& config, Logger& logger, const InjectOpti
   }
   auto devices = requested_devices(config);
   if (!devices.ok()) return std::move(devices).error();
-  if (devices->empty()) return false;
+  if (devices->empty() && !options.guest_map) return false;
   RealFs fs;
-  auto report = inject_devices(config, *devices, fs, logger, options);
+  auto report = adjust_config(config, *devices, fs, logger, options);
   if (!report.ok()) return std::move(report).error();
-  logger.info("injected " + join(report->devices, ", "));
+  if (!report->devices.empty()) logger.info("injected " + join(report->devices, ", "));
   return true;
 }
 
@@ -82,9 +83,10 @@ int run_hook(const HookOptions& o) {
   }
   auto doc = OciDocument::parse(*input);
   if (!doc.ok()) return report(std::move(doc).error().with_context("stdin"));
-  InjectOptions options = o.flags.to_options();
-  if (doc->is_state()) return run_state(*doc, **logger, options);
-  return run_precreate(*input, *doc, **logger, options);
+  auto options = o.flags.load_options();
+  if (!options.ok()) return report(options.error());
+  if (doc->is_state()) return run_state(*doc, **logger, *options);
+  return run_precreate(*input, *doc, **logger, *options);
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 
 int main(int argc, char** argv) {
+  std::string_view self = argc > 0 ? argv[0] : "";
+  if (self.substr(self.rfind('/') + 1) == "cdi-hook-runtime") return cdi::cli::runtime_shim_main(argc, argv);
   CLI::App app{"cdi-hook: inject Container Device Interface (CDI) devices into OCI containers"};
   app.set_version_flag("--version", "cdi-hook " CDIHOOK_VERSION);
   app.require_subcommand(1);
@@ -18,6 +21,8 @@ int main(int argc, char** argv) {
   cdi::cli::add_validate_command(app, exit_code);
   cdi::cli::add_list_command(app, exit_code);
   cdi::cli::add_annotate_command(app, exit_code);
+  cdi::cli::add_runtime_command(app, exit_code);
+  cdi::cli::add_guest_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -1,5 +1,6 @@
 #include "codec/json_tape.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "json.h"
@@ -47,7 +48,7 @@ class Positions {
 class TapeHandler {
  public:
   TapeHandler(std::string_view bytes, rapidjson::MemoryStream& stream, const Limits& limits)
-      : tape(bytes.size() + 64), positions_(bytes), stream_(stream), limits_(limits) {}
+      : tape(bytes.size() + 64), bytes_(bytes), positions_(bytes), stream_(stream), limits_(limits) {}
 
   bool Null() { return scalar(ScalarStyle::json_null, "null"); }
   bool Bool(bool b) { return scalar(ScalarStyle::json_bool, b ? "true" : "false"); }
@@ -73,10 +74,21 @@ class TapeHandler {
   LineColumn abort_at;
 
  private:
+  // Where the current token starts: the first byte after the previous token
+  // that is not whitespace, ',' or ':'. A scalar is reported once the reader is
+  // past it; a bracket is one byte long.
+  size_t token_start(bool bracket) {
+    size_t start = previous_end_;
+    size_t end = std::max(stream_.Tell(), start);
+    while (start < end && std::string_view(" \t\r\n,:").find(bytes_[start]) != std::string_view::npos) ++start;
+    previous_end_ = bracket ? start + 1 : end;
+    return start;
+  }
+
   Event make(EventType type) {
     Event ev;
     ev.type = type;
-    LineColumn lc = positions_.at(stream_.Tell());
+    LineColumn lc = positions_.at(token_start(type != EventType::scalar));
     ev.line = lc.line;
     ev.column = lc.column;
     return ev;
@@ -110,6 +122,8 @@ class TapeHandler {
     return push(make(type));
   }
 
+  std::string_view bytes_;
+  size_t previous_end_ = 0;
   Positions positions_;
   rapidjson::MemoryStream& stream_;
   Limits limits_;

@@ -13,6 +13,10 @@ std::optional<SpecFormat> spec_format_for(std::string_view file_name) {
 
 Result<Spec> parse_spec(std::string_view bytes, SpecFormat format, const DecodeOptions& options) {
   if (bytes.size() > kMaxSpecFileBytes) return Error("spec file is larger than 16 MiB");
+  // A blank file holds no spec in either format (the reference reads JSON as YAML).
+  if (format == SpecFormat::json && bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return decode_spec(Tape(), options);
+  }
   Result<Tape> tape = format == SpecFormat::json ? json_to_tape(bytes) : yaml_to_tape(bytes);
   if (!tape.ok()) return std::move(tape).error();
   return decode_spec(*tape, options);

@@ -2,8 +2,11 @@
 
 #include <yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
+
+#include "codec/yaml_fast.h"
 
 namespace cdi::codec {
 
@@ -163,7 +166,13 @@ class TapeBuilder {
                    " nodes after alias expansion")
           .at(static_cast<int>(e.start_mark.line + 1), static_cast<int>(e.start_mark.column + 1));
     }
-    tape_.events.reserve(tape_.events.size() + (end - begin));
+    // Grow geometrically: an exact reserve per alias would copy the whole tape
+    // each time (quadratic in the number of aliases). No reallocation happens
+    // below, so copying elements of the vector into itself is safe.
+    size_t needed = tape_.events.size() + (end - begin);
+    if (needed > tape_.events.capacity()) {
+      tape_.events.reserve(std::max(needed, std::min(2 * tape_.events.capacity(), limits_.max_events)));
+    }
     for (size_t i = begin; i < end; ++i) tape_.events.push_back(tape_.events[i]);
     return {};
   }
@@ -183,9 +192,14 @@ bool is_plain_str_tag(const yaml_event_t& e) {
 
 }  // namespace
 
-Result<Tape> yaml_to_tape(std::string_view bytes, const Limits& limits) {
+Result<Tape> yaml_to_tape_libyaml(std::string_view bytes, const Limits& limits) {
   TapeBuilder builder(bytes, limits);
   return builder.run();
+}
+
+Result<Tape> yaml_to_tape(std::string_view bytes, const Limits& limits) {
+  if (std::optional<Tape> tape = yaml_to_tape_fast(bytes, limits)) return std::move(*tape);
+  return yaml_to_tape_libyaml(bytes, limits);
 }
 
 PeekedKind peek_yaml_kind(std::string_view bytes) {

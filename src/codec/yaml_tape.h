@@ -12,7 +12,12 @@
 
 namespace cdi::codec {
 
+// Tries the fast reader of yaml_fast.h first; whatever it declines goes
+// through libyaml.
 Result<Tape> yaml_to_tape(std::string_view bytes, const Limits& limits = {});
+
+// The libyaml path alone: the reference the fast reader must match.
+Result<Tape> yaml_to_tape_libyaml(std::string_view bytes, const Limits& limits = {});
 
 enum class KindPeek { found, absent, unsure };
 struct PeekedKind {

@@ -1,0 +1,23 @@
+// Adjusting a container as its config asks: the devices of its cdi.k8s.io/
+// annotations (and the guest translation, with a guest map), in memory or in a
+// bundle's config.json. Shared by the hook's state mode and the runtime wrapper.
+#pragma once
+
+#include <string>
+
+#include "error.h"
+#include "injector.h"
+#include "logger.h"
+#include "oci_document.h"
+
+namespace cdi::cli {
+
+// False when there is nothing to do (no request and no guest map, or a Kata
+// pod sandbox); the config is untouched on error.
+Result<bool> adjust_requested(OciDocument& config, Logger& logger, const InjectOptions& options);
+
+// The same for <bundle>/config.json, rewritten atomically (mode and owner kept)
+// only when it changed. Errors name the file.
+Result<bool> adjust_bundle(const std::string& bundle, Logger& logger, const InjectOptions& options);
+
+}  // namespace cdi::cli
