@@ -4,11 +4,12 @@
 # workload, with and without 200 unrelated specs in the spec dir, and prints a
 # table with each target marked PASS or FAIL. See bench/README.md.
 #
-#   sudo bash bench/run.sh [--quick] [--strict] [--keep]
+#   sudo bash bench/run.sh [--quick] [--strict] [--keep] [--wait-idle=SECONDS]
 #
 #   --quick   a fifth of the runs (a smoke test; figures are noisier)
 #   --strict  exit 1 when a target is missed (default: exit 0 once figures are printed)
 #   --keep    keep the generated workload (its dir is printed) instead of deleting it
+#   --wait-idle=SECONDS  before measuring, wait up to SECONDS for the CPUs to be at least 75% idle
 #
 # Environment:
 #   CDIHOOK_BIN      use this cdi-hook binary instead of building the release preset
@@ -21,12 +22,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
 strict=0
 keep=0
+wait_idle=0
 for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
     --strict) strict=1 ;;
     --keep) keep=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--strict] [--keep]" >&2; exit 2 ;;
+    --wait-idle=*) wait_idle=${arg#--wait-idle=} ;;
+    *) echo "usage: bench/run.sh [--quick] [--strict] [--keep] [--wait-idle=SECONDS]" >&2; exit 2 ;;
   esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -45,7 +48,7 @@ mkdir -p "$build_dir"
 
 # --- build --------------------------------------------------------------------
 if [ -n "${CDIHOOK_BIN:-}" ]; then
-  hook_bin=$CDIHOOK_BIN
+  hook_bin=$(realpath "$CDIHOOK_BIN")
 else
   echo "== building cdi-hook (release preset: scripts/build.sh release)" >&2
   bash "$root/scripts/build.sh" release >&2
@@ -143,28 +146,63 @@ if [ "$indexed" -ne "$files" ]; then
 fi
 
 # --- measure ---------------------------------------------------------------------
+idle_percent() {  # share of CPU time spent idle over the next second
+  local a b
+  read -r -a a < <(head -n 1 /proc/stat)
+  sleep 1
+  read -r -a b < <(head -n 1 /proc/stat)
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  echo $(( total > 0 ? 100 * (b[4] - a[4] + b[5] - a[5]) / total : 0 ))
+}
+if [ "$wait_idle" -gt 0 ]; then
+  deadline=$((SECONDS + wait_idle))
+  quiet=0
+  while [ $SECONDS -lt $deadline ] && [ $quiet -lt 3 ]; do
+    if [ "$(idle_percent)" -ge 75 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+  done
+  [ $quiet -ge 3 ] || echo "== the CPUs did not become idle within $wait_idle s; measuring anyway" >&2
+fi
+idle_seen=$([ "$wait_idle" -gt 0 ] && [ "$quiet" -ge 3 ] && echo 1 || echo 0)
 declare -A result
 commands=()
 load_start=$(cut -d' ' -f1 /proc/loadavg)
-bench() {  # KEY RUNS WARMUP MEM_RUNS STDIN CMD...
+# A group's cases run interleaved in one spawn_bench (see spawn_bench.cc), so that
+# background load falls on all of them alike and the ratios between them stay fair.
+group=()
+add_case() {  # KEY RUNS WARMUP MEM_RUNS STDIN CMD...
   local key=$1 runs=$2 warmup=$3 mem=$4 input=$5
   shift 5
-  local cmd=(nice -n "$nice_level" "$spawn_bench" -n "$runs" -w "$warmup" -m "$mem" --stdin "$input" -- "$@")
-  commands+=("$key: ${cmd[*]}")
-  echo "== $key" >&2
-  result[$key]=$("${cmd[@]}")
+  [ ${#group[@]} -eq 0 ] || group+=(---)
+  group+=(--name "$key" -n "$runs" -w "$warmup" -m "$mem" --stdin "$input" -- "$@")
+}
+run_group() {  # LABEL
+  local cmd=(nice -n "$nice_level" "$spawn_bench" "${group[@]}") line key
+  commands+=("$(printf '%q ' "${cmd[@]}" | sed 's/ --- / \\\n      --- /g')")
+  echo "== measuring: $1" >&2
+  while read -r line; do
+    key=${line%% *}
+    result[${key#name=}]=$line
+  done < <("${cmd[@]}")
+  group=()
 }
 get() { sed -n "s/.*\\b$2=\\([^ ]*\\).*/\\1/p" <<<"${result[$1]}"; }
 
-bench true "$runs_hook" 50 5 /dev/null /bin/true
+add_case true "$runs_hook" 50 5 /dev/null /bin/true
 for c in full all; do
-  bench "hook-one-$c" "$runs_hook" 20 5 "$work/one/config-$c.json" "${hook_one[@]}"
-  bench "go-one-$c" "$runs_go" 5 3 "$work/one/config-$c.json" "${go_one[@]}"
-  bench "hook-many-$c" "$runs_hook" 20 5 "$work/many/config-$c.json" "${hook_many[@]}"
+  add_case "hook-one-$c" "$runs_hook" 20 5 "$work/one/config-$c.json" "${hook_one[@]}"
+  add_case "hook-many-$c" "$runs_hook" 20 5 "$work/many/config-$c.json" "${hook_many[@]}"
+  add_case "go-one-$c" "$runs_go" 5 3 "$work/one/config-$c.json" "${go_one[@]}"
 done
-bench go-many-full "$runs_go_many" 2 2 "$work/many/config-full.json" "${go_many[@]}"
-bench hook-one-full-cold "$runs_hook" 20 3 "$work/one/config-full.json" "${hook_one_cold[@]}"
-bench hook-many-full-cold "$runs_cold_many" 3 2 "$work/many/config-full.json" "${hook_many_cold[@]}"
+add_case hook-one-full-cold "$runs_hook" 20 3 "$work/one/config-full.json" "${hook_one_cold[@]}"
+run_group "/bin/true, cdi-hook and the Go peer with 1 spec, cdi-hook with 1+200 specs"
+add_case go-many-full "$runs_go_many" 2 2 "$work/many/config-full.json" "${go_many[@]}"
+add_case hook-many-full-cold "$runs_cold_many" 3 2 "$work/many/config-full.json" "${hook_many_cold[@]}"
+run_group "the slow cases: the Go peer and cdi-hook without its index, 1+200 specs"
+for key in true hook-one-full hook-one-all hook-many-full hook-many-all go-one-full go-one-all hook-one-full-cold \
+           go-many-full hook-many-full-cold; do
+  [ -n "${result[$key]:-}" ] || { echo "bench/run.sh: no figures for $key" >&2; exit 1; }
+done
 
 # --- report ----------------------------------------------------------------------
 nvidia_bytes=$(stat -c %s "$one_dir/nvidia.yaml")
@@ -173,7 +211,9 @@ echo "cdi-hook precreate injection benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "machine: $(nproc) CPUs (${cpu:-unknown}), $(uname -r)"
 echo "load:    1-minute load average $load_start before measuring, $(cut -d' ' -f1 /proc/loadavg) after"
-if awk -v l="$load_start" -v n="$(nproc)" 'BEGIN { exit !(l > n * 0.75) }'; then
+if [ "$idle_seen" = 1 ]; then
+  echo "         (the CPUs were at least 75% idle for 3 s just before measuring; the load average lags)"
+elif awk -v l="$load_start" -v n="$(nproc)" 'BEGIN { exit !(l > n * 0.75) }'; then
   echo "WARNING: the machine was busy: medians are inflated by time slicing; p10 is the steadier figure"
 fi
 echo "binary:  $hook_bin ($(stat -c %s "$hook_bin") bytes)"
@@ -239,9 +279,20 @@ printf "  %-62s %9s\n" \
   "$(ratio "$(get hook-one-full-cold median_ms)" "$(get hook-one-full median_ms)")" \
   "cdi-hook no index / warm index, 1+200 specs (full)" \
   "$(ratio "$(get hook-many-full-cold median_ms)" "$(get hook-many-full median_ms)")"
+echo "  the target ratios on p10 and on CPU time (steadier when the machine is busy):"
+for c in full all; do
+  for f in p10_ms cpu_ms; do
+    printf "  %-62s %9s\n" \
+      "cdi-hook 1 spec ($c) / Go peer, ${f%_ms}" \
+      "$(ratio "$(get "hook-one-$c" $f)" "$(get "go-one-$c" $f)")" \
+      "cdi-hook 1+200 specs ($c) / 1 spec, ${f%_ms}" \
+      "$(ratio "$(get "hook-many-$c" $f)" "$(get "hook-one-$c" $f)")"
+  done
+done
 echo
-echo "commands (spawn_bench: -n timed runs, -w warm-up runs, -m traced runs for VmHWM; stdout to /dev/null)"
-for c in "${commands[@]}"; do echo "  $c"; done
+echo "commands (spawn_bench: cases separated by ---, run interleaved; -n timed runs, -w warm-up runs,"
+echo "-m traced runs for VmHWM; stdout to /dev/null)"
+for c in "${commands[@]}"; do echo "  $c"; echo; done
 echo
 echo "targets met: $passed of $((passed + failed))"
 if [ "$strict" = 1 ] && [ "$failed" -gt 0 ]; then exit 1; fi

@@ -1,16 +1,22 @@
-// spawn_bench: times whole-process runs of a command and measures its peak memory.
+// spawn_bench: times whole-process runs of commands and measures their peak memory.
 //
-//   spawn_bench [-n RUNS] [-w WARMUP] [-m MEM_RUNS] [--stdin FILE] [--stdout FILE] -- COMMAND ARGS...
+//   spawn_bench CASE [--- CASE]...
+//   CASE: [-n RUNS] [-w WARMUP] [-m MEM_RUNS] [--stdin FILE] [--stdout FILE] [--name NAME] -- COMMAND ARGS...
+//
+// Options carry over from one case to the next unless given again (defaults:
+// -n 200 -w 20 -m 5, stdin and stdout /dev/null, name = the case's number).
 //
 // Time: each run is posix_spawn + wait4, timed with CLOCK_MONOTONIC, stdin
-// opened from FILE (or /dev/null), stdout to /dev/null (or FILE), stderr
-// inherited. WARMUP runs first, untimed. The figures are the median, p10, p90,
-// min and mean of RUNS runs, and the medians of the children's CPU time
-// (user + system, from wait4's rusage) and of its user and system parts. The
-// kernel keeps the total exactly (the scheduler's runtime) but may split it
-// between user and system by sampling ticks, so on a short run the total is
-// the figure to read; unlike wall-clock time it leaves out time spent waiting
-// for a CPU, which makes it the steadier figure on a busy machine.
+// opened from FILE, stdout to FILE (truncated), stderr inherited. WARMUP runs
+// of each case come first, untimed. Several cases are interleaved: the runs
+// of all cases are spread evenly over one sequence of rounds, so that a burst
+// of background load falls on every case alike and ratios between cases stay
+// fair on a busy machine. The figures of a case are the median, p10, p90, min
+// and mean of its RUNS runs, and the medians of the children's CPU time (user
+// + system, from wait4's rusage) and of its user and system parts. The kernel
+// keeps the total exactly (the scheduler's runtime) but may split it between
+// user and system by sampling ticks, so on a short run the total is the figure
+// to read; unlike wall-clock time it leaves out time spent waiting for a CPU.
 //
 // Memory: ru_maxrss from wait4 is the largest RSS the child's *task* had, and a
 // posix_spawn child starts on the parent's address space (vfork semantics), so
@@ -24,8 +30,9 @@
 // resident then, not a peak: the anonymous part is the process's own memory,
 // the file part mostly the binary's pages, shared with every other run of it).
 //
-// Output: one line of key=value pairs. Exit status 1 if any run failed (the
-// command exited non-zero or by a signal), 2 on a usage error.
+// Output: one line of key=value pairs per case, in the order given, starting
+// with name=NAME. Exit status 1 if any run failed (the command exited non-zero
+// or by a signal), 2 on a usage error.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -54,7 +61,8 @@ struct Options {
   int mem_runs = 5;
   const char* stdin_path = "/dev/null";
   const char* stdout_path = "/dev/null";
-  char** command = nullptr;
+  std::string name;
+  std::vector<char*> command;  // null-terminated
 };
 
 struct TimedRun {
@@ -101,7 +109,7 @@ bool run_timed(const Options& o, TimedRun& out) {
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, o.stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   double start = now_ms();
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, o.command[0], &actions, nullptr, o.command, environ);
+  int rc = posix_spawn(&pid, o.command[0], &actions, nullptr, o.command.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     std::fprintf(stderr, "spawn_bench: cannot start %s: %s\n", o.command[0], std::strerror(rc));
@@ -148,7 +156,7 @@ MemoryRun read_status(pid_t pid) {
   if (in != STDIN_FILENO) close(in);
   if (out != STDOUT_FILENO) close(out);
   if (ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) _exit(126);
-  execve(o.command[0], o.command, environ);  // stops with SIGTRAP once the new image is in place
+  execve(o.command[0], o.command.data(), environ);  // stops with SIGTRAP once the new image is in place
   _exit(127);
 }
 
@@ -209,77 +217,123 @@ bool parse_int(const char* s, int& out) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: spawn_bench [-n RUNS] [-w WARMUP] [-m MEM_RUNS] [--stdin FILE] [--stdout FILE] -- COMMAND "
-               "ARGS...\n");
+               "usage: spawn_bench CASE [--- CASE]...\n"
+               "  CASE: [-n RUNS] [-w WARMUP] [-m MEM_RUNS] [--stdin FILE] [--stdout FILE] [--name NAME] -- "
+               "COMMAND ARGS...\n");
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o;
+// Parses the cases; options carry over to later cases. False on a usage error.
+bool parse_cases(int argc, char** argv, std::vector<Options>& cases) {
+  Options next;
   int i = 1;
-  for (; i < argc; ++i) {
+  while (i < argc) {
     std::string a = argv[i];
-    bool has_value = i + 1 < argc;
     if (a == "--") {
-      ++i;
-      break;
+      Options c = next;
+      for (++i; i < argc && std::strcmp(argv[i], "---") != 0; ++i) c.command.push_back(argv[i]);
+      if (c.command.empty() || c.runs < 1) return false;
+      if (c.name.empty()) c.name = std::to_string(cases.size() + 1);
+      c.command.push_back(nullptr);
+      cases.push_back(std::move(c));
+      next.name.clear();
+      if (i < argc) ++i;  // the "---"
+      continue;
     }
-    if (!has_value) return usage();
+    if (i + 1 >= argc) return false;
+    const char* v = argv[i + 1];
     if (a == "-n") {
-      if (!parse_int(argv[++i], o.runs)) return usage();
+      if (!parse_int(v, next.runs)) return false;
     } else if (a == "-w") {
-      if (!parse_int(argv[++i], o.warmup)) return usage();
+      if (!parse_int(v, next.warmup)) return false;
     } else if (a == "-m") {
-      if (!parse_int(argv[++i], o.mem_runs)) return usage();
+      if (!parse_int(v, next.mem_runs)) return false;
     } else if (a == "--stdin") {
-      o.stdin_path = argv[++i];
+      next.stdin_path = v;
     } else if (a == "--stdout") {
-      o.stdout_path = argv[++i];
+      next.stdout_path = v;
+    } else if (a == "--name") {
+      next.name = v;
     } else {
       std::fprintf(stderr, "spawn_bench: unknown argument %s\n", argv[i]);
-      return usage();
+      return false;
+    }
+    i += 2;
+  }
+  return !cases.empty();
+}
+
+struct Samples {
+  std::vector<double> wall, cpu, user, sys;
+  long maxrss_kb = 0;
+};
+
+// Runs `count[i]` runs of each case, spread evenly over max(count) rounds.
+bool run_interleaved(const std::vector<Options>& cases, const std::vector<int>& count, std::vector<Samples>* out) {
+  int rounds = *std::max_element(count.begin(), count.end());
+  for (int r = 0; r < rounds; ++r) {
+    for (size_t c = 0; c < cases.size(); ++c) {
+      // Case c runs in round r when its share of runs steps up here.
+      long due = static_cast<long>(r + 1) * count[c] / rounds - static_cast<long>(r) * count[c] / rounds;
+      for (long k = 0; k < due; ++k) {
+        TimedRun run;
+        if (!run_timed(cases[c], run)) return false;
+        if (!out) continue;
+        Samples& s = (*out)[c];
+        s.wall.push_back(run.wall_ms);
+        s.cpu.push_back(run.user_ms + run.sys_ms);
+        s.user.push_back(run.user_ms);
+        s.sys.push_back(run.sys_ms);
+        s.maxrss_kb = std::max(s.maxrss_kb, run.maxrss_kb);
+      }
     }
   }
-  if (i >= argc || o.runs < 1) return usage();
-  o.command = argv + i;
+  return true;
+}
 
-  TimedRun run;
-  for (int k = 0; k < o.warmup; ++k) {
-    if (!run_timed(o, run)) return 1;
-  }
-  std::vector<double> wall, cpu, user, sys;
-  long maxrss = 0;
-  for (int k = 0; k < o.runs; ++k) {
-    if (!run_timed(o, run)) return 1;
-    wall.push_back(run.wall_ms);
-    cpu.push_back(run.user_ms + run.sys_ms);
-    user.push_back(run.user_ms);
-    sys.push_back(run.sys_ms);
-    maxrss = std::max(maxrss, run.maxrss_kb);
-  }
-  MemoryRun peak;
-  for (int k = 0; k < o.mem_runs; ++k) {
-    MemoryRun m;
-    if (!run_traced(o, m)) return 1;
-    peak.hwm_kb = std::max(peak.hwm_kb, m.hwm_kb);
-    peak.rss_anon_kb = std::max(peak.rss_anon_kb, m.rss_anon_kb);
-    peak.rss_file_kb = std::max(peak.rss_file_kb, m.rss_file_kb);
-    peak.vm_peak_kb = std::max(peak.vm_peak_kb, m.vm_peak_kb);
-  }
+void print_case(const Options& o, const Samples& s, const MemoryRun& peak) {
   double mean = 0;
-  for (double t : wall) mean += t;
-  mean /= static_cast<double>(wall.size());
+  for (double t : s.wall) mean += t;
+  mean /= static_cast<double>(s.wall.size());
   std::printf(
-      "median_ms=%.3f p10_ms=%.3f p90_ms=%.3f min_ms=%.3f mean_ms=%.3f cpu_ms=%.3f user_ms=%.3f sys_ms=%.3f "
-      "runs=%d maxrss_kb=%ld",
-      percentile(wall, 0.5), percentile(wall, 0.1), percentile(wall, 0.9), percentile(wall, 0.0), mean,
-      percentile(cpu, 0.5), percentile(user, 0.5), percentile(sys, 0.5), o.runs, maxrss);
+      "name=%s median_ms=%.3f p10_ms=%.3f p90_ms=%.3f min_ms=%.3f mean_ms=%.3f cpu_ms=%.3f user_ms=%.3f "
+      "sys_ms=%.3f runs=%d maxrss_kb=%ld",
+      o.name.c_str(), percentile(s.wall, 0.5), percentile(s.wall, 0.1), percentile(s.wall, 0.9),
+      percentile(s.wall, 0.0), mean, percentile(s.cpu, 0.5), percentile(s.user, 0.5), percentile(s.sys, 0.5),
+      o.runs, s.maxrss_kb);
   if (o.mem_runs > 0) {
     std::printf(" hwm_kb=%ld exit_anon_kb=%ld exit_file_kb=%ld vmpeak_kb=%ld mem_runs=%d", peak.hwm_kb,
                 peak.rss_anon_kb, peak.rss_file_kb, peak.vm_peak_kb, o.mem_runs);
   }
   std::printf("\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<Options> cases;
+  if (!parse_cases(argc, argv, cases)) return usage();
+
+  std::vector<int> warmups, runs;
+  for (const auto& c : cases) {
+    warmups.push_back(c.warmup);
+    runs.push_back(c.runs);
+  }
+  if (*std::max_element(warmups.begin(), warmups.end()) > 0 && !run_interleaved(cases, warmups, nullptr)) return 1;
+  std::vector<Samples> samples(cases.size());
+  if (!run_interleaved(cases, runs, &samples)) return 1;
+
+  for (size_t c = 0; c < cases.size(); ++c) {
+    MemoryRun peak;
+    for (int k = 0; k < cases[c].mem_runs; ++k) {
+      MemoryRun m;
+      if (!run_traced(cases[c], m)) return 1;
+      peak.hwm_kb = std::max(peak.hwm_kb, m.hwm_kb);
+      peak.rss_anon_kb = std::max(peak.rss_anon_kb, m.rss_anon_kb);
+      peak.rss_file_kb = std::max(peak.rss_file_kb, m.rss_file_kb);
+      peak.vm_peak_kb = std::max(peak.vm_peak_kb, m.vm_peak_kb);
+    }
+    print_case(cases[c], samples[c], peak);
+  }
   return 0;
 }

@@ -10,6 +10,8 @@ packages=(
   libyaml-dev rapidjson-dev libcli11-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   # tests: e2e runner, real container runtime and engine, a static busybox for test rootfs
   python3 runc podman busybox-static
+  # tests: the guest map's JSON Schema checked against the parser
+  python3-jsonschema
   # compatibility tests against the reference Go CDI library (Debian's 0.5.2)
   golang-go golang-github-container-orchestrated-devices-container-device-interface-dev
 )

@@ -18,6 +18,8 @@ struct ParseCase {
   const char* error_part;  // when not ok: a piece of the message
 };
 
+void PrintTo(const ParseCase& c, std::ostream* os) { *os << c.name; }
+
 class ParseAnnotationsTest : public ::testing::TestWithParam<ParseCase> {};
 
 TEST_P(ParseAnnotationsTest, Parses) {
@@ -85,6 +87,8 @@ struct KeyCase {
   std::string device_id;
   const char* key;  // nullptr: refused
 };
+
+void PrintTo(const KeyCase& c, std::ostream* os) { *os << c.name; }
 
 class AnnotationKeyTest : public ::testing::TestWithParam<KeyCase> {};
 

@@ -125,7 +125,7 @@ class Applier {
     for (const auto& s : sources) {
       if (auto st = (this->*step)(s); !st.ok()) {
         Error e = std::move(st).error();
-        if (e.file.empty()) {
+        if (e.file.empty() && e.context.empty()) {  // config errors (context "OCI config") are not the spec's
           e.at_field(s.field());
           e.in_file(s.spec->path);
           if (s.device) e.for_device(s.qualified_name());
@@ -409,7 +409,8 @@ class Applier {
 
   Status additional_gids(const EditSource& s) {
     const auto& gids = s.edits().additional_gids;
-    if (gids.empty()) return {};
+    // GID 0 is never added: a list of zeros leaves the config as it is.
+    if (std::all_of(gids.begin(), gids.end(), [](uint32_t g) { return g == 0; })) return {};
     auto proc = process();
     if (!proc.ok()) return std::move(proc).error();
     auto user = ensure_object(**proc, "user", "process", a_);

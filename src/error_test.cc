@@ -77,6 +77,8 @@ struct FieldCase {
   const char* result;  // field after
 };
 
+void PrintTo(const FieldCase& c, std::ostream* os) { *os << c.name; }
+
 class AtFieldTest : public ::testing::TestWithParam<FieldCase> {};
 
 TEST_P(AtFieldTest, Composes) {

@@ -39,6 +39,13 @@ using codec::Event;
 using codec::EventType;
 using codec::ScalarStyle;
 
+// A JSON value for messages: "an object", "the number 4096".
+std::string describe_json(const Event& e) {
+  if (e.type == EventType::map_start) return "an object";
+  if (e.type == EventType::seq_start) return "an array";
+  return codec::describe(e);
+}
+
 bool ascii_iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -55,7 +62,8 @@ class Decoder {
   Status run() {
     if (events_.empty()) return Error("the guest map is empty");
     const Event& first = events_[0];
-    if (first.type != EventType::map_start) return fail(first, "a guest map must be an object, got " + codec::describe(first));
+    if (first.type != EventType::map_start)
+      return fail(first, "a guest map must be an object, got " + describe_json(first));
     return object({"devices", "pci"}, [&](std::string_view key) -> Status {
       if (key == "devices") return array([&] { return device(map_.devices.emplace_back()); });
       return array([&] { return pci(map_.pci.emplace_back()); });
@@ -76,9 +84,10 @@ class Decoder {
   void record(const Event& at) { map_.positions[path_] = {at.line, at.column}; }
 
   // Calls on_field(key) for each member of an object; refuses unknown and repeated keys.
-  Status object(std::initializer_list<std::string_view> known, const std::function<Status(std::string_view)>& on_field) {
+  Status object(std::initializer_list<std::string_view> known,
+                const std::function<Status(std::string_view)>& on_field) {
     const Event& start = take();
-    if (start.type != EventType::map_start) return fail(start, "expected an object, got " + codec::describe(start));
+    if (start.type != EventType::map_start) return fail(start, "expected an object, got " + describe_json(start));
     std::vector<std::string_view> seen;
     while (peek().type != EventType::map_end) {
       const Event& key = take();
@@ -107,7 +116,7 @@ class Decoder {
 
   Status array(const std::function<Status()>& on_item) {
     const Event& start = take();
-    if (start.type != EventType::seq_start) return fail(start, "expected an array, got " + codec::describe(start));
+    if (start.type != EventType::seq_start) return fail(start, "expected an array, got " + describe_json(start));
     size_t index = 0;
     while (peek().type != EventType::seq_end) {
       std::string outer = path_;
@@ -123,7 +132,7 @@ class Decoder {
   Result<std::string_view> string() {
     const Event& e = take();
     if (e.type != EventType::scalar || e.style != ScalarStyle::json_string) {
-      return fail(e, "expected a string, got " + codec::describe(e));
+      return fail(e, "expected a string, got " + describe_json(e));
     }
     return e.text;
   }
@@ -151,7 +160,7 @@ class Decoder {
   Status integer(uint32_t max, uint32_t& out) {
     const Event& e = take();
     if (e.type != EventType::scalar || e.style != ScalarStyle::json_number) {
-      return fail(e, "expected an integer from 0 to " + std::to_string(max) + ", got " + codec::describe(e));
+      return fail(e, "expected an integer from 0 to " + std::to_string(max) + ", got " + describe_json(e));
     }
     double v = 0;
     auto [ptr, ec] = std::from_chars(e.text.data(), e.text.data() + e.text.size(), v);
@@ -220,8 +229,8 @@ class Decoder {
       return entry_error(has_host ? "name the device by containerPath or by hostType, hostMajor and hostMinor, not both"
                                   : "name the device by containerPath or by hostType, hostMajor and hostMinor");
     }
-    int guest_sources = int{has_guest_path} + int{guest_type.has_value()} +
-                        int{d.guest_virtio_blk_index.has_value()} + int{d.guest_scsi_index.has_value()};
+    int guest_sources = int{has_guest_path} + int{guest_type.has_value()} + int{d.guest_virtio_blk_index.has_value()} +
+                        int{d.guest_scsi_index.has_value()};
     if (guest_sources != 1) {
       return entry_error(std::string(guest_sources == 0 ? "give" : "give only one of") +
                          " guestPath, guestVirtioBlkIndex, guestScsiIndex or guestType with guestMajor and guestMinor");
@@ -241,8 +250,8 @@ class Decoder {
     if (!type) missing.push_back(prefix + "Type");
     if (!major) missing.push_back(prefix + "Major");
     if (!minor) missing.push_back(prefix + "Minor");
-    return make_error(prefix + "Type, " + prefix + "Major and " + prefix + "Minor go together: " + join(missing, " and ") +
-                      (missing.size() == 1 ? " is" : " are") + " missing");
+    return make_error(prefix + "Type, " + prefix + "Major and " + prefix + "Minor go together: " +
+                      join(missing, " and ") + (missing.size() == 1 ? " is" : " are") + " missing");
   }
 
   Status pci_address(PciAddress& out) {

@@ -12,7 +12,9 @@ namespace cdi {
 
 namespace {
 
-std::string entry_name(std::string_view list, size_t index) { return std::string(list) + "[" + std::to_string(index) + "]"; }
+std::string entry_name(std::string_view list, size_t index) {
+  return std::string(list) + "[" + std::to_string(index) + "]";
+}
 
 std::string kind_of(const FileStat& st) {
   if (st.is_dir()) return "a directory";
@@ -78,8 +80,8 @@ Status resolve_pci(const GuestMap& map, Fs& fs, const std::string& sysfs_root, R
     auto [g, new_guest] = by_guest.emplace(guest, std::make_pair(p.host, i));
     if (!new_guest) {
       return map.error_at(entry, "guest address " + guest.str() + " is mapped from two host devices (" +
-                                     g->second.first.str() + " in pci[" + std::to_string(g->second.second) +
-                                     "] and " + p.host.str() + ")");
+                                     g->second.first.str() + " in pci[" + std::to_string(g->second.second) + "] and " +
+                                     p.host.str() + ")");
     }
     out.pci.emplace_back(p.host, guest);
   }
@@ -157,8 +159,12 @@ class Translator {
  public:
   Translator(OciDocument& config, const GuestMap& map, const ResolvedGuestMap& resolved, GuestTranslateReport& report,
              bool explain)
-      : root_(config.json()), a_(config.allocator()), map_(map), resolved_(resolved),
-        report_(report), explain_(explain) {}
+      : root_(config.json()),
+        a_(config.allocator()),
+        map_(map),
+        resolved_(resolved),
+        report_(report),
+        explain_(explain) {}
 
   Status run() {
     CDI_TRY(devices());
@@ -203,7 +209,8 @@ class Translator {
     JsonValue* v = *found;
     if (!v || v->IsNull()) return static_cast<JsonValue*>(nullptr);
     if (!v->IsArray()) {
-      return config_error(std::string(parent_path) + "." + std::string(key), "expected an array, got " + json_type_name(*v));
+      return config_error(std::string(parent_path) + "." + std::string(key),
+                          "expected an array, got " + json_type_name(*v));
     }
     return v;
   }
@@ -293,7 +300,8 @@ class Translator {
     std::string name = entry_name("devices", k);
     std::string where = "linux.devices[" + std::to_string(i) + "] (" + quote(d.path) + ")";
     auto type = cgroup_type(d.type);
-    if (!type) return map_error(name, where + " has type " + quote(d.type) + ": only b, c and u devices are translated");
+    if (!type)
+      return map_error(name, where + " has type " + quote(d.type) + ": only b, c and u devices are translated");
     if (!d.major || !d.minor) return map_error(name, where + " has no major and minor numbers");
     RuleKey host{*type, *d.major, *d.minor};
     auto [it, inserted] = rules_.emplace(host, std::make_pair(r.guest, k));
@@ -386,7 +394,8 @@ class Translator {
   }
 
   // The host addresses of `pairs` in an _INFO value, each replaced once, left to right.
-  static std::string translate_info(std::string_view text, const std::vector<std::pair<PciAddress, std::string>>& pairs) {
+  static std::string translate_info(std::string_view text,
+                                    const std::vector<std::pair<PciAddress, std::string>>& pairs) {
     std::string out;
     out.reserve(text.size());
     for (size_t i = 0; i < text.size();) {

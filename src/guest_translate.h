@@ -24,9 +24,9 @@ struct GuestTranslateOptions {
 };
 
 struct GuestTranslateReport {
-  size_t devices = 0;      // linux.devices entries updated
-  size_t cgroup_rules = 0;  // linux.resources.devices rules updated
-  size_t env = 0;          // process.env entries rewritten
+  size_t devices = 0;              // linux.devices entries updated
+  size_t cgroup_rules = 0;         // linux.resources.devices rules updated
+  size_t env = 0;                  // process.env entries rewritten
   std::vector<AppliedEdit> edits;  // filled when explain
 };
 

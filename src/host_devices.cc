@@ -46,7 +46,8 @@ Result<std::string> vhost_user_socket(Fs& fs, const DeviceNumber& device, const 
 namespace {
 
 // /dev/<DEVNAME> from the device's uevent; nullopt when sysfs has no entry for it.
-Result<std::optional<std::string>> sysfs_device_path(Fs& fs, const DeviceNumber& device, const std::string& sysfs_root) {
+Result<std::optional<std::string>> sysfs_device_path(Fs& fs, const DeviceNumber& device,
+                                                     const std::string& sysfs_root) {
   std::string uevent = path_join(sysfs_root, std::string("dev/") + (device.type == 'b' ? "block/" : "char/") +
                                                  numbers(device.major, device.minor) + "/uevent");
   auto content = fs.read_file(uevent, kMaxUeventBytes);

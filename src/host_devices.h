@@ -57,11 +57,12 @@ Result<std::string> scsi_disk_path(Fs& fs, const std::string& sysfs_root, uint32
 struct BlockDeviceOfPath {
   uint32_t major = 0;
   uint32_t minor = 0;
-  std::string real_path;    // `path` with links resolved
+  std::string real_path;  // `path` with links resolved
   std::string mount_point;
   std::string device_path;  // /dev/<DEVNAME>, empty when /sys/dev/block has no entry (tmpfs, overlay)
 };
-Result<BlockDeviceOfPath> block_device_for_path(Fs& fs, const std::string& path, const std::string& sysfs_root = "/sys");
+Result<BlockDeviceOfPath> block_device_for_path(Fs& fs, const std::string& path,
+                                                const std::string& sysfs_root = "/sys");
 
 // True when <sysfs>/dev/block/<major>:<minor>/dm exists.
 Result<bool> is_device_mapper(Fs& fs, uint32_t major, uint32_t minor, const std::string& sysfs_root = "/sys");

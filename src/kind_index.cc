@@ -59,6 +59,8 @@ KindIndex::DirIndex& KindIndex::load(const std::string& spec_dir) {
   DirIndex& idx = dirs_[spec_dir];
   if (idx.loaded || !enabled()) return idx;
   idx.loaded = true;
+  // An index others could have written is not trusted (nor written to).
+  if (!cache_dir_usable()) return idx;
   auto bytes = fs_.read_file(index_path(spec_dir), 8u << 20);
   if (!bytes.ok()) return idx;
   auto lines = split(*bytes, '\n');

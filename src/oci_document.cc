@@ -113,7 +113,9 @@ bool OciDocument::has_member(std::string_view key) const {
   return doc_.HasMember(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size())));
 }
 
-bool OciDocument::is_state() const { return has_member("bundle") && has_member("status") && has_member("id"); }
+// A config never has "bundle" or "status": either one makes the input a state,
+// so a state missing its bundle is refused instead of passed through.
+bool OciDocument::is_state() const { return has_member("bundle") || has_member("status"); }
 
 std::string_view json_view(const JsonValue& v) {
   if (!v.IsString()) return {};

@@ -38,7 +38,7 @@ class OciDocument {
   std::string string_member(std::string_view key) const;
   bool has_member(std::string_view key) const;
 
-  // An OCI state has "id", "status" and "bundle"; a config has none of those.
+  // An OCI state has "status" and "bundle"; a config has neither.
   bool is_state() const;
 
  private:

@@ -177,9 +177,16 @@ TEST(OciDocument, IsState) {
   auto config = OciDocument::parse(R"({"ociVersion":"1.0.2","process":{},"root":{"path":"rootfs"}})");
   ASSERT_TRUE(config.ok());
   EXPECT_FALSE(config->is_state());
-  auto partial = OciDocument::parse(R"({"id":"c1","bundle":"/b"})");
-  ASSERT_TRUE(partial.ok());
-  EXPECT_FALSE(partial->is_state());
+  // Either "bundle" or "status" makes a state (a config has neither), so a
+  // state missing a member is refused later rather than taken for a config.
+  for (const char* json : {R"({"id":"c1","bundle":"/b"})", R"({"status":"created"})"}) {
+    auto partial = OciDocument::parse(json);
+    ASSERT_TRUE(partial.ok());
+    EXPECT_TRUE(partial->is_state()) << json;
+  }
+  auto id_only = OciDocument::parse(R"({"id":"c1","process":{}})");
+  ASSERT_TRUE(id_only.ok());
+  EXPECT_FALSE(id_only->is_state());
 }
 
 TEST(OciDocument, Annotations) {

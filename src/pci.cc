@@ -164,8 +164,9 @@ Result<ResolvedPciPath> resolve_pci_path(Fs& fs, const std::string& sysfs_root, 
     }
     if (i + 1 == path.elements.size()) return ResolvedPciPath{address, dir};
     auto next = next_bus(fs, dir);
-    if (!next.ok()) return Error(prefix + element + ": cannot find the bus below bridge " + address.str() + ": " +
-                                 next.error().to_string());
+    if (!next.ok())
+      return Error(prefix + element + ": cannot find the bus below bridge " + address.str() + ": " +
+                   next.error().to_string());
     bus = *next;
   }
   return Error(prefix + "it is empty");  // not reached: the loop returns at the last element

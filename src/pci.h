@@ -64,8 +64,8 @@ Result<PciPath> parse_pci_path(std::string_view text);
 
 // Where a PCI path leads in the guest.
 struct ResolvedPciPath {
-  PciAddress address;       // the last element's address
-  std::string sysfs_path;   // its directory under <sysfs-root>/devices
+  PciAddress address;      // the last element's address
+  std::string sysfs_path;  // its directory under <sysfs-root>/devices
 };
 
 // Walks `path` from <sysfs_root>/devices/pci0000:00 (bus 0000:00). Below each

@@ -73,6 +73,13 @@ void Registry::scan_dir(const std::string& dir, int priority, const std::set<std
   };
   if (!st.ok()) {
     if (st.error().sys_errno == ENOENT) {
+      // A link to nothing is a mistake worth a warning; a missing dir is not.
+      if (auto link = fs_.lstat(dir); link.ok() && link->is_symlink()) {
+        auto target = fs_.read_link(dir);
+        return dir_problem(
+            Error("broken symbolic link" + (target.ok() ? " to " + quote(*target) : std::string())).in_file(dir),
+            false);
+      }
       logger_.debug("spec dir " + quote(dir) + " does not exist");
       return;
     }
@@ -200,17 +207,21 @@ Error Registry::explain_missing(const std::string& name, const std::string& kind
   std::vector<size_t> broken;
   for (size_t i = 0; i < problems_.size(); ++i) {
     const auto& p = problems_[i];
-    if (!p.insecure && !p.is_dir && p.kind == kind) broken.push_back(i);
+    // Empty kind: unread. An ignored insecure file counts once its kind is known (below).
+    if (!p.is_dir && (p.kind == kind || (p.kind.empty() && !p.insecure))) broken.push_back(i);
   }
   // Files whose kind could not be told (or that were ignored unread) may hold it.
   for (const auto& u : unparsed_) {
     auto bytes = fs_.read_file(u.path, codec::kMaxSpecFileBytes);
     if (!bytes.ok()) continue;
     if (u.insecure) {
+      // Remember the kind, so that later calls for it name the file too.
       auto peek = codec::peek_spec_kind(*bytes, u.format);
-      if (peek.result != codec::KindPeek::found || peek.kind != kind) continue;
+      if (peek.result != codec::KindPeek::found) continue;
       for (size_t i = 0; i < problems_.size(); ++i) {
-        if (problems_[i].path == u.path) broken.push_back(i);
+        if (problems_[i].path != u.path) continue;
+        problems_[i].kind = peek.kind;
+        if (peek.kind == kind) broken.push_back(i);
       }
       continue;
     }

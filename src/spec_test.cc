@@ -8,6 +8,10 @@
 
 #include "text.h"
 
+// Designated initializers leave the other members at their defaults on
+// purpose; GCC 12 warns about that under -Wextra.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 namespace cdi {
 namespace {
 
@@ -37,6 +41,8 @@ struct VersionCase {
   bool ok;
   Version version;
 };
+
+void PrintTo(const VersionCase& c, std::ostream* os) { *os << c.name; }
 
 class ParseVersionTest : public ::testing::TestWithParam<VersionCase> {};
 
@@ -83,6 +89,8 @@ struct MinimumCase {
   std::function<void(Spec&)> change;
   Version minimum;
 };
+
+void PrintTo(const MinimumCase& c, std::ostream* os) { *os << c.name; }
 
 class MinimumVersionTest : public ::testing::TestWithParam<MinimumCase> {};
 
@@ -178,6 +186,8 @@ struct ValidateCase {
   bool strict = false;
 };
 
+void PrintTo(const ValidateCase& c, std::ostream* os) { *os << c.name; }
+
 class ValidateTest : public ::testing::TestWithParam<ValidateCase> {};
 
 TEST_P(ValidateTest, Checks) {
@@ -215,9 +225,9 @@ INSTANTIATE_TEST_SUITE_P(
         // device nodes
         ValidateCase{"node_types_ok",
                      [](Spec& s) {
-                       for (const char* t : {"", "b", "c", "u", "p"}) {
+                       for (const char* type : {"", "b", "c", "u", "p"}) {
                          DeviceNode n = node("/dev/x");
-                         n.type = t;
+                         n.type = type;
                          dev0(s).device_nodes.push_back(n);
                        }
                      },

@@ -42,23 +42,32 @@ SpecDirWatch::~SpecDirWatch() { ::close(fd_); }
 
 Status SpecDirWatch::arm() {
   for (const auto& dir : dirs_) {
-    std::string path = dir;
-    uint32_t mask = kDirEvents;
-    // Climb to the nearest existing ancestor of a dir that is not there yet.
-    while (!is_dir(path)) {
-      std::string parent = path_dirname(path);
-      if (parent == path) break;
-      path = parent;
-      mask = kAncestorEvents;
-    }
-    int wd = ::inotify_add_watch(fd_, path.c_str(), mask);
-    if (wd < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) continue;  // raced with a removal; next event re-arms
-      return system_error("inotify watch on " + quote(path), errno);
-    }
-    if (watched_[wd] != path) {
-      watched_[wd] = path;
-      logger_.debug("watching " + quote(path) + (path == dir ? "" : " for " + quote(dir)));
+    // Watch the dir, or the nearest existing ancestor of a dir not there yet.
+    // A dir created between that check and the watch raises no event, so look
+    // again after each ancestor watch (a few rounds: each one goes deeper
+    // unless dirs are being removed too, which the next event reports).
+    std::string watched;
+    for (int round = 0; round < 16; ++round) {
+      std::string path = dir;
+      uint32_t mask = kDirEvents;
+      while (!is_dir(path)) {
+        std::string parent = path_dirname(path);
+        if (parent == path) break;
+        path = parent;
+        mask = kAncestorEvents;
+      }
+      if (path == watched) break;
+      int wd = ::inotify_add_watch(fd_, path.c_str(), mask);
+      if (wd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR) break;  // raced with a removal; next event re-arms
+        return system_error("inotify watch on " + quote(path), errno);
+      }
+      if (watched_[wd] != path) {
+        watched_[wd] = path;
+        logger_.debug("watching " + quote(path) + (path == dir ? "" : " for " + quote(dir)));
+      }
+      if (path == dir) break;
+      watched = path;
     }
   }
   return {};

@@ -14,6 +14,8 @@ struct QuoteCase {
   std::string quoted;
 };
 
+void PrintTo(const QuoteCase& c, std::ostream* os) { *os << c.name; }
+
 class QuoteTest : public ::testing::TestWithParam<QuoteCase> {};
 
 TEST_P(QuoteTest, Escapes) {

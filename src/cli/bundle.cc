@@ -6,17 +6,29 @@
 
 namespace cdi::cli {
 
-Result<bool> adjust_requested(OciDocument& config, Logger& logger, const InjectOptions& options) {
+Error locate_config_error(Error error, const std::string& source) {
+  if (error.file.empty() && !error.context.empty() && error.context.front() == "OCI config") {
+    error.context.erase(error.context.begin());
+    error.in_file(source, error.line, error.column);
+  }
+  return error;
+}
+
+Result<bool> adjust_requested(OciDocument& config, const std::string& source, Logger& logger,
+                              const InjectOptions& options) {
   if (is_kata_pod_sandbox(config)) {
     logger.debug("Kata pod sandbox: nothing to inject");
     return false;
   }
   auto devices = requested_devices(config);
-  if (!devices.ok()) return std::move(devices).error();
+  if (!devices.ok()) {
+    Error e = std::move(devices).error();
+    return std::move(e.in_file(source, e.line, e.column));
+  }
   if (devices->empty() && !options.guest_map) return false;
   RealFs fs;
   auto report = adjust_config(config, *devices, fs, logger, options);
-  if (!report.ok()) return std::move(report).error();
+  if (!report.ok()) return locate_config_error(std::move(report).error(), source);
   if (!report->devices.empty()) logger.info("injected " + join(report->devices, ", "));
   return true;
 }
@@ -30,12 +42,8 @@ Result<bool> adjust_bundle(const std::string& bundle, Logger& logger, const Inje
     Error e = std::move(config).error();
     return std::move(e.in_file(path, e.line, e.column));
   }
-  auto changed = adjust_requested(*config, logger, options);
-  if (!changed.ok()) {
-    Error e = std::move(changed).error();
-    if (e.file.empty()) e.in_file(path, e.line, e.column);
-    return e;
-  }
+  auto changed = adjust_requested(*config, path, logger, options);
+  if (!changed.ok()) return std::move(changed).error();
   if (!*changed) return false;
   CDI_TRY(write_file_atomic(path, config->serialize(true)));
   return true;

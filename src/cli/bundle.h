@@ -14,7 +14,13 @@ namespace cdi::cli {
 
 // False when there is nothing to do (no request and no guest map, or a Kata
 // pod sandbox); the config is untouched on error.
-Result<bool> adjust_requested(OciDocument& config, Logger& logger, const InjectOptions& options);
+// An error about the config itself (context "OCI config", no file) gets the
+// config's name as its file.
+Error locate_config_error(Error error, const std::string& source);
+
+// `source` names the config in errors about its annotations.
+Result<bool> adjust_requested(OciDocument& config, const std::string& source, Logger& logger,
+                              const InjectOptions& options);
 
 // The same for <bundle>/config.json, rewritten atomically (mode and owner kept)
 // only when it changed. Errors name the file.

@@ -24,7 +24,9 @@ void InjectionFlags::add_to(CLI::App& cmd, double default_wait) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd.add_option("--log-file", log_file, "Append logs to this file instead of stderr");
-  cmd.add_option("--log-level", log_level, "trace, debug, info, warning, error or off")->capture_default_str();
+  cmd.add_option("--log-level", log_level, "trace, debug, info, warning, error or off")
+      ->capture_default_str()
+      ->each([this](const std::string&) { log_level_given = true; });
   cmd.add_option("--cache-dir", cache_dir,
                  "Where the spec kind index lives; 'auto' (/run/cdi-hook for root, $XDG_RUNTIME_DIR/cdi-hook "
                  "otherwise) or 'none'")
@@ -108,7 +110,9 @@ void CliLogger::write(LogLevel level, std::string_view message) {
 
 Result<std::unique_ptr<CliLogger>> make_logger(const InjectionFlags& flags) {
   LogLevel level{};
-  if (!parse_log_level(flags.log_level, level)) {
+  const std::string& wanted =
+      flags.log_level_given || !flags.log_file.empty() ? flags.log_level : flags.stderr_log_level;
+  if (!parse_log_level(wanted, level)) {
     return Error("invalid --log-level " + quote(flags.log_level) + ": expected trace, debug, info, warning, error or off");
   }
   return std::make_unique<CliLogger>(level, flags.log_file);
@@ -118,6 +122,12 @@ int report(const Error& error) {
   std::string line = "cdi-hook: " + error.to_string() + "\n";
   (void)!::write(STDERR_FILENO, line.data(), line.size());
   return kExitFailure;
+}
+
+int report(const Error& error, Logger& logger) {
+  auto* cli = dynamic_cast<CliLogger*>(&logger);
+  if (cli && cli->writes_to_file()) logger.error(error.to_string());
+  return report(error);
 }
 
 Status write_stdout(std::string_view data) {

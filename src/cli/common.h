@@ -25,6 +25,10 @@ struct InjectionFlags {
   double wait_seconds = 0;
   std::string log_file;
   std::string log_level = "warning";
+  // The level when neither --log-level nor --log-file is given: the hook keeps
+  // stderr to its one error line ("error"); the interactive tools show warnings.
+  std::string stderr_log_level = "warning";
+  bool log_level_given = false;
   std::string cache_dir = "auto";
   bool allow_insecure_specs = false;
   std::string guest_map;  // --guest-map: translate to the guest after injection
@@ -44,6 +48,7 @@ class CliLogger final : public Logger {
   CliLogger(LogLevel level, std::string file);
   ~CliLogger() override;
   bool enabled(LogLevel level) const override;
+  bool writes_to_file() const { return !file_.empty(); }
   void write(LogLevel level, std::string_view message) override;
 
  private:
@@ -58,6 +63,9 @@ Result<std::unique_ptr<CliLogger>> make_logger(const InjectionFlags& flags);
 
 // Prints "cdi-hook: <error>" on stderr; returns kExitFailure.
 int report(const Error& error);
+// report(), and the same line in the log file when there is one (podman
+// discards a precreate hook's stderr: the log file is where the error shows).
+int report(const Error& error, Logger& logger);
 // Writes all of data to stdout.
 Status write_stdout(std::string_view data);
 

@@ -68,7 +68,8 @@ int run_translate(const GuestCmdOptions& o) {
   auto bytes = read_file_or_stdin(o.config, kMaxConfigBytes);
   if (!bytes.ok()) return report(bytes.error());
   auto config = OciDocument::parse(*bytes);
-  if (!config.ok()) return report(std::move(config).error().in_file(source, config.error().line, config.error().column));
+  if (!config.ok())
+    return report(std::move(config).error().in_file(source, config.error().line, config.error().column));
   RealFs fs;
   GuestTranslateOptions guest_options;
   guest_options.sysfs_root = o.flags.sysfs_root;
@@ -199,8 +200,9 @@ void add_sysfs_root(CLI::App& cmd, GuestCmdOptions& o, const char* what) {
 void add_guest_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<GuestCmdOptions>();
   CLI::App* guest = app.add_subcommand(
-      "guest", "Host-to-guest translation for containers in VMs: apply a guest map, and the host-side lookups that "
-               "build one");
+      "guest",
+      "Host-to-guest translation for containers in VMs: apply a guest map, and the host-side lookups that "
+      "build one");
   guest->require_subcommand(1);
 
   CLI::App* translate = guest->add_subcommand(
@@ -238,7 +240,8 @@ void add_guest_command(CLI::App& app, int& exit_code) {
   virtio->callback([o, &exit_code] { exit_code = run_virtio_blk_name(*o); });
 
   CLI::App* scsi = guest->add_subcommand(
-      "scsi-address", "Print the SCSI id:lun of the disk at an index (id = INDEX / 256, lun = INDEX % 256; up to 65534)");
+      "scsi-address",
+      "Print the SCSI id:lun of the disk at an index (id = INDEX / 256, lun = INDEX % 256; up to 65534)");
   scsi->add_option("INDEX", o->index, "Disk index")->required();
   scsi->callback([o, &exit_code] { exit_code = run_scsi_address(*o); });
 

@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "atomic_file.h"
+#include "cli/bundle.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "fs.h"
 #include "injector.h"
 #include "oci_document.h"
 #include "text.h"
@@ -23,50 +23,23 @@ struct HookOptions {
   InjectionFlags flags;
 };
 
-// Injects into `config` unless it asks for nothing; true if it changed.
-Result<bool> inject_config(OciDocument& config, Logger& logger, const InjectOptions& options) {
-  if (is_kata_pod_sandbox(config)) {
-    logger.debug("Kata pod sandbox: nothing to inject");
-    return false;
-  }
-  auto devices = requested_devices(config);
-  if (!devices.ok()) return std::move(devices).error();
-  if (devices->empty() && !options.guest_map) return false;
-  RealFs fs;
-  auto report = adjust_config(config, *devices, fs, logger, options);
-  if (!report.ok()) return std::move(report).error();
-  if (!report->devices.empty()) logger.info("injected " + join(report->devices, ", "));
-  return true;
-}
-
 int run_state(const OciDocument& state, Logger& logger, const InjectOptions& options) {
   std::string bundle = state.string_member("bundle");
   if (bundle.empty() || bundle.front() != '/') {
     Error e("expected an absolute bundle path, got " + quote(bundle));
     e.field = "bundle";
-    return report(std::move(e).with_context("OCI state on stdin"));
+    return report(std::move(e).with_context("OCI state on stdin"), logger);
   }
-  std::string path = path_join(bundle, "config.json");
-  auto bytes = read_file_or_stdin(path, kMaxConfigBytes);
-  if (!bytes.ok()) return report(bytes.error());
-  auto config = OciDocument::parse(*bytes);
-  if (!config.ok()) return report(std::move(config).error().in_file(path, config.error().line, config.error().column));
-  auto changed = inject_config(*config, logger, options);
-  if (!changed.ok()) {
-    Error e = std::move(changed).error();
-    if (e.file.empty()) e.in_file(path, e.line, e.column);
-    return report(e);
-  }
-  if (!*changed) return kExitOk;
-  if (auto st = write_file_atomic(path, config->serialize(true)); !st.ok()) return report(st.error());
+  auto changed = adjust_bundle(bundle, logger, options);
+  if (!changed.ok()) return report(changed.error(), logger);
   return kExitOk;
 }
 
 int run_precreate(std::string_view input, OciDocument& config, Logger& logger, const InjectOptions& options) {
-  auto changed = inject_config(config, logger, options);
-  if (!changed.ok()) return report(std::move(changed).error().with_context("OCI config on stdin"));
+  auto changed = adjust_requested(config, "stdin", logger, options);
+  if (!changed.ok()) return report(changed.error(), logger);
   auto st = *changed ? write_stdout(config.serialize(false)) : write_stdout(input);
-  if (!st.ok()) return report(st.error());
+  if (!st.ok()) return report(st.error(), logger);
   return kExitOk;
 }
 
@@ -76,17 +49,22 @@ int run_hook(const HookOptions& o) {
     report(logger.error());
     return kExitUsage;
   }
+  Logger& log = **logger;
   auto input = read_file_or_stdin("-", kMaxConfigBytes);
-  if (!input.ok()) return report(input.error());
+  if (!input.ok()) return report(input.error(), log);
   if (input->find_first_not_of(" \t\r\n") == std::string::npos) {
-    return report(Error("stdin is empty: expected an OCI state (createRuntime, prestart) or config (precreate)"));
+    return report(Error("stdin is empty: expected an OCI state (createRuntime, prestart) or config (precreate)"),
+                  log);
   }
   auto doc = OciDocument::parse(*input);
-  if (!doc.ok()) return report(std::move(doc).error().with_context("stdin"));
+  if (!doc.ok()) {
+    Error e = std::move(doc).error();
+    return report(e.in_file("stdin", e.line, e.column), log);
+  }
   auto options = o.flags.load_options();
-  if (!options.ok()) return report(options.error());
-  if (doc->is_state()) return run_state(*doc, **logger, *options);
-  return run_precreate(*input, *doc, **logger, *options);
+  if (!options.ok()) return report(options.error(), log);
+  if (doc->is_state()) return run_state(*doc, log, *options);
+  return run_precreate(*input, *doc, log, *options);
 }
 
 }  // namespace
@@ -98,6 +76,7 @@ void add_hook_command(CLI::App& app, int& exit_code) {
       "OCI hook: an OCI state on stdin rewrites <bundle>/config.json; an OCI config on stdin (podman precreate) "
       "prints the adjusted config");
   opts->flags.add_to(*cmd, 10.0);
+  opts->flags.stderr_log_level = "error";
   cmd->callback([opts, &exit_code] { exit_code = run_hook(*opts); });
 }
 

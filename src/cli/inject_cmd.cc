@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "atomic_file.h"
+#include "cli/bundle.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
@@ -30,8 +31,9 @@ struct InjectCmdOptions {
 std::string explain_text(const InjectReport& report) {
   std::string out = "devices: " + (report.devices.empty() ? std::string("(none)") : join(report.devices, ", ")) + "\n";
   for (const auto& e : report.edits) {
-    std::string from = e.device.empty() ? "spec-level edits of " + e.spec_file
-                                        : "device " + e.device + " of " + e.spec_file;
+    std::string from = e.category.starts_with("guest") ? "guest map " + e.spec_file
+                       : e.device.empty()                 ? "spec-level edits of " + e.spec_file
+                                                          : "device " + e.device + " of " + e.spec_file;
     out += e.category + ": " + e.summary + "  <- " + from + "\n";
   }
   return out;
@@ -92,7 +94,7 @@ int run_inject(const InjectCmdOptions& o) {
   if (!devices.empty() || options.guest_map) {
     RealFs fs;
     auto injected = adjust_config(*config, devices, fs, **logger, options);
-    if (!injected.ok()) return report(injected.error());
+    if (!injected.ok()) return report(locate_config_error(injected.error(), source));
     result = std::move(*injected);
     changed = true;
   }

@@ -142,7 +142,7 @@ Status read_shim_config(const std::string& path, bool required, RuntimeOptions& 
   return {};
 }
 
-// The environment overrides the config file.
+// The environment overrides the config file (CDI_HOOK_RUNTIME_CONFIG=none: no file).
 void read_shim_env(RuntimeOptions& o) {
   auto env = [](const char* name) -> const char* {
     const char* v = std::getenv(name);
@@ -182,8 +182,10 @@ int runtime_shim_main(int argc, char** argv) {
   RuntimeOptions o;
   o.flags.wait_seconds = 10.0;
   const char* config = std::getenv("CDI_HOOK_RUNTIME_CONFIG");
-  if (auto st = read_shim_config(config ? config : kDefaultShimConfig, config != nullptr, o); !st.ok()) {
-    return report(std::move(st).error().with_context("cdi-hook-runtime configuration"));
+  if (!config || std::string_view(config) != "none") {
+    if (auto st = read_shim_config(config ? config : kDefaultShimConfig, config != nullptr, o); !st.ok()) {
+      return report(std::move(st).error().with_context("cdi-hook-runtime configuration"));
+    }
   }
   read_shim_env(o);
   for (int i = 1; i < argc; ++i) o.args.emplace_back(argv[i]);

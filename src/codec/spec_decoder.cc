@@ -225,7 +225,10 @@ class Decoder {
         }
       }
       if (!problem.empty()) {
-        CDI_TRY(recover(fail(key, problem)));
+        frames_.push_back({key.text, 0, false});
+        Error e = fail(key, problem);
+        frames_.pop_back();
+        CDI_TRY(recover(std::move(e)));
         skip_value();
         continue;
       }
@@ -394,9 +397,14 @@ class Decoder {
       }
       return edits(spec_.edits);
     }));
-    if (!has_version) CDI_TRY(recover(fail(start, "missing required field \"cdiVersion\"")));
-    if (!has_kind) CDI_TRY(recover(fail(start, "missing required field \"kind\"")));
-    if (!has_devices) CDI_TRY(recover(fail(start, "missing required field \"devices\"")));
+    auto missing = [&](std::string_view field) {
+      Error e = fail(start, "missing required field " + quote(field));
+      e.field = field;
+      return recover(std::move(e));
+    };
+    if (!has_version) CDI_TRY(missing("cdiVersion"));
+    if (!has_kind) CDI_TRY(missing("kind"));
+    if (!has_devices) CDI_TRY(missing("devices"));
     return {};
   }
 

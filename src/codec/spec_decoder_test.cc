@@ -185,28 +185,33 @@ INSTANTIATE_TEST_SUITE_P(
     Table, KeyErrorTest,
     ::testing::Values(
         KeyCase{"yaml_unknown_root", SpecFormat::yaml, "cdiVersion: 1.0.0\nkindd: v/c\n", "unknown field \"kindd\"", 2,
-                1, ""},
+                1, "kindd"},
         KeyCase{"yaml_case_hint", SpecFormat::yaml, "CDIVERSION: 1.0.0\n",
-                "unknown field \"CDIVERSION\" (did you mean \"cdiVersion\"? field names are case-sensitive)", 1, 1, ""},
+                "unknown field \"CDIVERSION\" (did you mean \"cdiVersion\"? field names are case-sensitive)", 1, 1,
+                "CDIVERSION"},
         KeyCase{"yaml_case_hint_nested", SpecFormat::yaml, yaml_node("HostPath: /dev/x"),
-                "(did you mean \"hostPath\"?", 8, 7, "devices[0].containerEdits.deviceNodes[0]"},
+                "(did you mean \"hostPath\"?", 8, 7, "devices[0].containerEdits.deviceNodes[0].HostPath"},
         KeyCase{"yaml_enable_cmt", SpecFormat::yaml, yaml_edits("intelRdt: {enableCMT: true}"),
-                "unknown field \"enableCMT\" (removed in CDI v1.1.0)", 5, 31, "devices[0].containerEdits.intelRdt"},
+                "unknown field \"enableCMT\" (removed in CDI v1.1.0)", 5, 31,
+                "devices[0].containerEdits.intelRdt.enableCMT"},
         KeyCase{"yaml_enable_mbm", SpecFormat::yaml, yaml_edits("intelRdt: {enableMBM: false}"),
-                "unknown field \"enableMBM\" (removed in CDI v1.1.0)", 5, 31, "devices[0].containerEdits.intelRdt"},
+                "unknown field \"enableMBM\" (removed in CDI v1.1.0)", 5, 31,
+                "devices[0].containerEdits.intelRdt.enableMBM"},
         KeyCase{"yaml_duplicate_root", SpecFormat::yaml, "kind: a/b\ncdiVersion: 1.0.0\nkind: c/d\n",
-                "duplicate field \"kind\" (first at line 1)", 3, 1, ""},
+                "duplicate field \"kind\" (first at line 1)", 3, 1, "kind"},
         KeyCase{"yaml_duplicate_nested", SpecFormat::yaml, yaml_node("type: c\n      type: b"),
-                "duplicate field \"type\" (first at line 8)", 9, 7, "devices[0].containerEdits.deviceNodes[0]"},
+                "duplicate field \"type\" (first at line 8)", 9, 7,
+                "devices[0].containerEdits.deviceNodes[0].type"},
         KeyCase{"yaml_duplicate_annotation", SpecFormat::yaml, "annotations:\n  a: x\n  a: y\n",
                 "duplicate key \"a\"", 3, 3, "annotations"},
         KeyCase{"yaml_key_not_scalar", SpecFormat::yaml, "? [a]\n: b\n", "mapping keys must be strings", 1, 3, ""},
         KeyCase{"json_unknown", SpecFormat::json, "{\"cdiVersion\": \"1.0.0\", \"Kind\": \"v/c\"}",
-                "unknown field \"Kind\" (did you mean \"kind\"?", 1, 25, ""},
+                "unknown field \"Kind\" (did you mean \"kind\"?", 1, 25, "Kind"},
         KeyCase{"json_duplicate", SpecFormat::json, "{\"kind\": \"a/b\",\n \"kind\": \"a/b\"}",
-                "duplicate field \"kind\" (first at line 1)", 2, 2, ""},
+                "duplicate field \"kind\" (first at line 1)", 2, 2, "kind"},
         KeyCase{"json_enable_cmt", SpecFormat::json, json_edits("\"intelRdt\": {\"enableCMT\": true}"),
-                "unknown field \"enableCMT\" (removed in CDI v1.1.0)", 1, 112, "devices[0].containerEdits.intelRdt"}),
+                "unknown field \"enableCMT\" (removed in CDI v1.1.0)", 1, 112,
+                "devices[0].containerEdits.intelRdt.enableCMT"}),
     [](const ::testing::TestParamInfo<KeyCase>& i) { return i.param.name; });
 
 // ---- scalar typing (YAML 1.2 core schema; docs/decisions.md) -----------
@@ -460,7 +465,7 @@ TEST(SpecDecoder, MergeKeysAreRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(contains(r.error().message, "merge keys")) << r.error().located();
   EXPECT_EQ(r.error().line, 8);
-  EXPECT_EQ(r.error().field, "devices[1].containerEdits");
+  EXPECT_EQ(r.error().field, "devices[1].containerEdits.<<");
 }
 
 // ---- positions ------------------------------------------------------------

@@ -3,6 +3,7 @@
 // Scalars point into the tape's own storage.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -33,7 +34,9 @@ struct Limits {
 
 class Tape {
  public:
-  explicit Tape(size_t expected_text_bytes = 0) { arena_.reserve(expected_text_bytes); }
+  // The arena is always on the heap (never in the string's small buffer), so
+  // views into it stay valid when the tape is moved.
+  explicit Tape(size_t expected_text_bytes = 0) { arena_.reserve(std::max<size_t>(expected_text_bytes, 64)); }
   Tape(Tape&&) noexcept = default;
   Tape& operator=(Tape&&) noexcept = default;
   Tape(const Tape&) = delete;

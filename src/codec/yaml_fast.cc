@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -19,6 +20,40 @@ constexpr size_t kMaxDepth = 256;
 constexpr size_t kMaxInputBytes = size_t{1} << 30;
 
 unsigned char byte(char c) { return static_cast<unsigned char>(c); }
+
+// Eight bytes at a time where the byte order allows (SWAR): the scans below
+// are most of the work.
+constexpr bool kSwar = std::endian::native == std::endian::little;
+constexpr uint64_t kOnes = 0x0101010101010101u;
+constexpr uint64_t kHigh = kOnes * 0x80;
+constexpr uint64_t kLow7 = kOnes * 0x7F;
+
+uint64_t load8(const char* p) {
+  uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// The high bit of every byte of w that equals c, and no other bit.
+constexpr uint64_t bytes_equal(uint64_t w, unsigned char c) {
+  uint64_t x = w ^ (kOnes * c);
+  return ~(((x & kLow7) + kLow7) | x | kLow7);
+}
+
+// The first position in [p, end) holding a, b or c; end if none.
+template <unsigned char A, unsigned char B, unsigned char C>
+const char* find_any(const char* p, const char* end) {
+  if constexpr (kSwar) {
+    while (end - p >= 8) {
+      uint64_t w = load8(p);
+      uint64_t m = bytes_equal(w, A) | bytes_equal(w, B) | bytes_equal(w, C);
+      if (m) return p + std::countr_zero(m) / 8;
+      p += 8;
+    }
+  }
+  while (p < end && byte(*p) != A && byte(*p) != B && byte(*p) != C) ++p;
+  return p;
+}
 
 // Width of the UTF-8 character at p when libyaml's reader accepts it and its
 // scanner treats it as an ordinary character (not a line break, not a BOM);
@@ -54,7 +89,6 @@ size_t utf8_width(const unsigned char* p, const unsigned char* end) {
 struct InputShape {
   bool ok = true;          // every byte is one the reader below handles
   bool non_ascii = false;  // columns then need counting in characters
-  size_t lines = 0;
 };
 
 // One pass over the whole input, the part after the first document included:
@@ -64,11 +98,22 @@ InputShape inspect(std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* end = p + bytes.size();
   while (p < end) {
+    if constexpr (kSwar) {  // a word of printable ASCII and LF passes whole
+      if (end - p >= 8) {
+        uint64_t w = load8(reinterpret_cast<const char*>(p));
+        uint64_t lf = bytes_equal(w, '\n');
+        uint64_t control = ~((w & kLow7) + kOnes * 0x60) & kHigh;  // bytes below 0x20 (if ASCII)
+        uint64_t del = ((w & kLow7) + kOnes) & kHigh;                // 0x7F (if ASCII)
+        if (((w & kHigh) | (control & ~lf) | del) == 0) {
+          p += 8;
+          continue;
+        }
+      }
+    }
     unsigned c = *p;
     if (c - 0x20u < 0x5Fu) {  // printable ASCII
       ++p;
     } else if (c == '\n') {
-      ++shape.lines;
       ++p;
     } else if (c < 0x80) {  // controls, tab, CR, DEL
       shape.ok = false;
@@ -85,14 +130,6 @@ InputShape inspect(std::string_view bytes) {
   }
   return shape;
 }
-
-// Characters that stop the run of a plain scalar in block context.
-constexpr std::array<bool, 256> block_stops() {
-  std::array<bool, 256> t{};
-  t[' '] = t['\n'] = t[':'] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kBlockStop = block_stops();
 
 // Characters this reader accepts in a plain scalar inside `[...]`: a safe
 // part of what YAML allows there.
@@ -156,7 +193,7 @@ class Reader {
         max_depth_(std::min(limits.max_depth, kMaxDepth)),
         max_events_(limits.max_events),
         tape_(bytes.size() + 64) {
-    tape_.events.reserve(std::min(shape.lines * 3 + 16, max_events_));
+    tape_.events.reserve(std::min(bytes.size() / 12 + 16, max_events_));  // specs run 15-20 bytes an event
   }
 
   std::optional<Tape> run() {
@@ -168,6 +205,13 @@ class Reader {
   char ch(const char* p) const { return p < end_ ? *p : '\0'; }
 
   const char* skip_spaces(const char* p) const {
+    if constexpr (kSwar) {
+      while (end_ - p >= 8 && *p == ' ') {
+        uint64_t other = ~bytes_equal(load8(p), ' ') & kHigh;
+        if (other) return p + std::countr_zero(other) / 8;
+        p += 8;
+      }
+    }
     while (p < end_ && *p == ' ') ++p;
     return p;
   }
@@ -242,28 +286,29 @@ class Reader {
     return seek_content(q + 1);
   }
 
-  bool push(EventType type, int col, ScalarStyle style = ScalarStyle::yaml_plain, std::string_view text = {},
-            int line = 0) {
+  bool push(EventType type, int line, int col, ScalarStyle style = ScalarStyle::yaml_plain,
+            std::string_view text = {}) {
     if (tape_.events.size() >= max_events_) return false;
     Event& ev = tape_.events.emplace_back();
     ev.type = type;
     ev.style = style;
-    ev.line = line ? line : line_;
+    ev.line = line;
     ev.column = col;
     ev.text = tape_.store(text);
     return true;
   }
 
-  bool open(EventType type, int col) { return ++depth_ <= max_depth_ && push(type, col); }
+  // Collections open and close, and scalars are emitted, on the current line.
+  bool open(EventType type, int col) { return ++depth_ <= max_depth_ && push(type, line_, col); }
 
   bool close(EventType type, int col) {
     --depth_;
-    return push(type, col);
+    return push(type, line_, col);
   }
 
   bool emit(const Scalar& s) {
-    return push(EventType::scalar, column(s.start), s.quoted ? ScalarStyle::yaml_quoted : ScalarStyle::yaml_plain,
-                s.text);
+    return push(EventType::scalar, line_, column(s.start),
+                s.quoted ? ScalarStyle::yaml_quoted : ScalarStyle::yaml_plain, s.text);
   }
 
   // A block collection starting at cur_, at the start of its line. A scalar
@@ -304,7 +349,7 @@ class Reader {
     if (!finish_line(p)) return false;
     if (!at_end_ && indent_ > col) return block_node();
     if (!at_end_ && indent_ == col && is_entry(cur_)) return block_sequence(cur_, col, true);
-    return push(EventType::scalar, empty_column, ScalarStyle::yaml_plain, {}, line);
+    return push(EventType::scalar, line, empty_column);
   }
 
   // A scalar or a flow collection after `key: `, then the end of the line.
@@ -422,7 +467,9 @@ class Reader {
     const char* text_end = p;
     for (;;) {
       const char* run = p;
-      while (p < end_ && (!kBlockStop[byte(*p)] || (*p == ':' && !blankz(ch(p + 1))))) ++p;
+      for (p = find_any<' ', '\n', ':'>(p, end_); p < end_ && *p == ':' && !blankz(ch(p + 1));) {
+        p = find_any<' ', '\n', ':'>(p + 1, end_);
+      }
       if (p != run) text_end = p;
       if (p == end_ || *p != ' ') break;  // the ':' indicator or the line's end
       const char* q = skip_spaces(p);
@@ -463,7 +510,7 @@ class Reader {
     const char* seg = ++p;
     bool copied = false;
     for (;;) {
-      while (p < end_ && *p != '\'' && *p != '\n') ++p;
+      p = find_any<'\'', '\n', '\n'>(p, end_);
       if (p == end_ || *p == '\n') return false;
       if (ch(p + 1) != '\'') break;
       if (!copied) scratch_.clear();
@@ -488,7 +535,7 @@ class Reader {
     const char* seg = ++p;
     bool copied = false;
     for (;;) {
-      while (p < end_ && *p != '"' && *p != '\\' && *p != '\n') ++p;
+      p = find_any<'"', '\\', '\n'>(p, end_);
       if (p == end_ || *p == '\n') return false;
       if (*p == '"') break;
       if (!copied) scratch_.clear();

@@ -24,8 +24,9 @@
 // Contract: for every input it accepts, the tape equals what
 // yaml_to_tape_libyaml() gives, event for event (type, style, text, tag, line
 // and column), except the positions of map_end and seq_end events, which
-// nothing reads: here they carry the position of the line that closed the
-// collection (or the end of the input).
+// nothing reads: here a flow collection's end is at its `]` or `}`, a block
+// collection's at the first token after it (or the end of the input, or the
+// next `---`), where libyaml's may differ.
 #pragma once
 
 #include <optional>

@@ -88,10 +88,10 @@ class TapeBuilder {
           CDI_TRY(open(e, EventType::seq_start, e.data.sequence_start.anchor, e.data.sequence_start.tag));
           break;
         case YAML_MAPPING_END_EVENT:
-          close(e, EventType::map_end);
+          CDI_TRY(close(e, EventType::map_end));
           break;
         case YAML_SEQUENCE_END_EVENT:
-          close(e, EventType::seq_end);
+          CDI_TRY(close(e, EventType::seq_end));
           break;
         case YAML_NO_EVENT:
           return Error("invalid YAML: unexpected end of input");
@@ -128,15 +128,17 @@ class TapeBuilder {
     return push(ev);
   }
 
-  void close(const yaml_event_t& e, EventType type) {
-    (void)push(make(e, type));  // a closing event never exceeds the limit the opening one passed
+  Status close(const yaml_event_t& e, EventType type) {
+    CDI_TRY(push(make(e, type)));
     if (!open_anchors_.empty() && open_anchors_.back().depth == depth_) {
       auto& a = open_anchors_.back();
       anchors_[a.name] = {a.begin, tape_.events.size()};
       open_anchors_.pop_back();
     }
     --depth_;
+    return {};
   }
+
 
   Status scalar(const yaml_event_t& e) {
     Event ev = make(e, EventType::scalar);

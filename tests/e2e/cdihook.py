@@ -91,9 +91,11 @@ def read_bytes(path):
 
 def write_file(path, data, mode=0o644):
     """Writes text, bytes or a JSON-able object; the mode is set explicitly (umask does not apply)."""
+    if isinstance(data, (dict, list)):
+        data = json.dumps(data, indent=1)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
-        f.write(to_bytes(data) if not isinstance(data, (dict, list)) else json.dumps(data, indent=1).encode())
+        f.write(to_bytes(data))
     os.chmod(path, mode)
     return path
 

@@ -1,7 +1,6 @@
 """`cdi-hook hook` in precreate mode (podman): an OCI config on stdin, the adjusted config on stdout."""
 
 import json
-import os
 import unittest
 
 import cdihook as h
@@ -39,7 +38,8 @@ class HookPrecreateTest(h.TestCase):
         cases = {
             "no annotations": b'{ "ociVersion":"1.0.2" ,"process":{"env":["A=\\u00e9"],"args":["sh"]},\n'
                               b'  "root":{"path":"rootfs"}, "z":1, "a":[1.50, 1e3]}',
-            "other annotations": b'{"annotations":{"org.example/x":"vendor.example/dev=null"},"ociVersion":"1.0.2"}\n\n',
+            "other annotations": b'{"annotations":{"org.example/x":"vendor.example/dev=null"},'
+                                 b'"ociVersion":"1.0.2"}\n\n',
             "kata sandbox": b'{"annotations": {"cdi.k8s.io/e2e": "vendor.example/dev=missing", '
                             b'"io.katacontainers.pkg.oci.container_type": "pod_sandbox"}, "ociVersion": "1.0.2"}',
         }

@@ -59,16 +59,48 @@ FakeFs::Node* FakeFs::find(const std::string& path) {
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
-Result<const FakeFs::Node*> FakeFs::resolve(const std::string& path, bool follow, int depth) {
+Status FakeFs::injected_error(const std::string& path, std::string_view what) const {
+  auto it = errors_.find(path);
+  if (it == errors_.end()) return {};
+  return system_error(std::string(what) + " " + quote(path), it->second);
+}
+
+// The path with every symbolic link among its parents resolved, and the last
+// component too when `follow`. A missing component ends the walk: the rest is
+// appended as it is, and the lookup of the result fails with ENOENT.
+Result<std::string> FakeFs::real_path(const std::string& path, bool follow, int depth) {
   if (depth > 16) return system_error("stat " + quote(path), ELOOP);
-  auto it = nodes_.find(path);
-  if (it == nodes_.end()) return system_error("stat " + quote(path), ENOENT);
-  const Node& n = it->second;
-  if (follow && S_ISLNK(n.st.mode)) {
-    std::string target = n.target.starts_with('/') ? n.target : path_join(path_dirname(path), n.target);
-    return resolve(clean_path(target), true, depth + 1);
+  std::string cur = "/";
+  std::string clean = clean_path(path);
+  auto parts = split(clean, '/');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].empty()) continue;
+    std::string next = path_join(cur, std::string(parts[i]));
+    auto it = nodes_.find(next);
+    bool last = i + 1 == parts.size();
+    if (it == nodes_.end()) {
+      for (size_t k = i + 1; k < parts.size(); ++k) next = path_join(next, std::string(parts[k]));
+      return next;
+    }
+    if (S_ISLNK(it->second.st.mode) && (!last || follow)) {
+      const std::string& t = it->second.target;
+      auto target = real_path(t.starts_with('/') ? t : path_join(cur, t), true, depth + 1);
+      if (!target.ok()) return std::move(target).error();
+      cur = *target;
+    } else {
+      cur = next;
+    }
   }
-  return &n;
+  return cur;
+}
+
+Result<const FakeFs::Node*> FakeFs::resolve(const std::string& path, bool follow) {
+  CDI_TRY(injected_error(path, "stat"));
+  auto real = real_path(path, follow);
+  if (!real.ok()) return std::move(real).error();
+  auto it = nodes_.find(*real);
+  if (it == nodes_.end()) return system_error("stat " + quote(path), ENOENT);
+  return &it->second;
 }
 
 Result<FileStat> FakeFs::stat(const std::string& path) {
@@ -86,10 +118,14 @@ Result<FileStat> FakeFs::lstat(const std::string& path) {
 }
 
 Result<std::vector<DirEntry>> FakeFs::list_dir(const std::string& path) {
+  if (auto it = list_errors_.find(path); it != list_errors_.end()) {
+    return system_error("open directory " + quote(path), it->second);
+  }
   auto n = resolve(path, true);
   if (!n.ok()) return std::move(n).error();
   if (!S_ISDIR((*n)->st.mode)) return system_error("open directory " + quote(path), ENOTDIR);
-  std::string prefix = path == "/" ? "/" : path + "/";
+  std::string real = real_path(path, true).value();
+  std::string prefix = real == "/" ? "/" : real + "/";
   std::vector<DirEntry> out;
   for (const auto& [p, node] : nodes_) {
     if (p.size() > prefix.size() && p.starts_with(prefix) && p.find('/', prefix.size()) == std::string::npos) {
@@ -105,8 +141,9 @@ Result<FileStat> FakeFs::stat_in(const std::string& dir, const std::string& name
 
 Result<std::string> FakeFs::read_file(const std::string& path, size_t max_bytes) {
   ++read_count;
+  ++reads_by_path[path];
   auto n = resolve(path, true);
-  if (!n.ok()) return system_error("open " + quote(path), ENOENT);
+  if (!n.ok()) return system_error("open " + quote(path), n.error().sys_errno ? n.error().sys_errno : ENOENT);
   if (!S_ISREG((*n)->st.mode)) return Error(quote(path) + " is not a regular file");
   if ((*n)->content.size() > max_bytes) return Error(quote(path) + " is larger than the limit");
   return (*n)->content;

@@ -40,15 +40,25 @@ class FakeFs final : public Fs {
 
   void set_euid(uint32_t uid) { euid_ = uid; }
   void set_now_ns(int64_t ns) { now_ns_ = ns; }
+  // Makes every call on exactly `path` fail with errno `err` (EACCES, EIO, ...).
+  void set_error(const std::string& path, int err) { errors_[path] = err; }
+  // Makes only list_dir(path) fail with errno `err` (a dir that can be stat'ed, not read).
+  void set_list_error(const std::string& path, int err) { list_errors_[path] = err; }
   // Counts of calls, to check what a scan reads.
   int read_count = 0;
   int stat_count = 0;
+  std::map<std::string, int> reads_by_path;
 
  private:
   Node& add(const std::string& path, uint32_t type_and_mode);
-  Result<const Node*> resolve(const std::string& path, bool follow, int depth = 0);
+  Result<std::string> real_path(const std::string& path, bool follow, int depth = 0);
+  Result<const Node*> resolve(const std::string& path, bool follow);
+
+  Status injected_error(const std::string& path, std::string_view what) const;
 
   std::map<std::string, Node> nodes_;
+  std::map<std::string, int> errors_;
+  std::map<std::string, int> list_errors_;
   uint64_t next_ino_ = 100;
   uint32_t euid_ = 0;
   int64_t now_ns_ = 2'000'000'000'000'000'000;
