@@ -11,6 +11,11 @@ if(CDIHOOK_WARNINGS_AS_ERRORS)
   target_compile_options(cdihook_warnings INTERFACE -Werror)
 endif()
 
+# Each function and object in its own section, so the linker can drop the unused ones.
+add_library(cdihook_sections INTERFACE)
+add_library(cdihook::sections ALIAS cdihook_sections)
+target_compile_options(cdihook_sections INTERFACE -ffunction-sections -fdata-sections)
+
 add_library(cdihook_sanitizers INTERFACE)
 add_library(cdihook::sanitizers ALIAS cdihook_sanitizers)
 if(CDIHOOK_SANITIZE)

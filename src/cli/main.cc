@@ -8,6 +8,22 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 
+namespace {
+
+struct Command {
+  std::string_view name;
+  void (*add)(CLI::App&, int&);
+};
+
+constexpr Command kCommands[] = {
+    {"hook", cdi::cli::add_hook_command},         {"inject", cdi::cli::add_inject_command},
+    {"validate", cdi::cli::add_validate_command}, {"list", cdi::cli::add_list_command},
+    {"annotate", cdi::cli::add_annotate_command}, {"runtime", cdi::cli::add_runtime_command},
+    {"guest", cdi::cli::add_guest_command},
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string_view self = argc > 0 ? argv[0] : "";
   if (self.substr(self.rfind('/') + 1) == "cdi-hook-runtime") return cdi::cli::runtime_shim_main(argc, argv);
@@ -16,13 +32,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
   int exit_code = cdi::cli::kExitOk;
-  cdi::cli::add_hook_command(app, exit_code);
-  cdi::cli::add_inject_command(app, exit_code);
-  cdi::cli::add_validate_command(app, exit_code);
-  cdi::cli::add_list_command(app, exit_code);
-  cdi::cli::add_annotate_command(app, exit_code);
-  cdi::cli::add_runtime_command(app, exit_code);
-  cdi::cli::add_guest_command(app, exit_code);
+  // The hook runs on every container start: when argv[1] names a command, only
+  // that one is built (the others cost start-up time and memory for nothing).
+  std::string_view first = argc > 1 ? argv[1] : "";
+  bool known = false;
+  for (const auto& c : kCommands) known = known || c.name == first;
+  for (const auto& c : kCommands) {
+    if (!known || c.name == first) c.add(app, exit_code);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
