@@ -100,6 +100,33 @@ namespace {
 
 using rapidjson::SizeType;
 
+// Stats each host path once per injection: `all` plus each GPU names the same
+// nodes again. Everything else goes straight to the real seam.
+class StatOnce final : public Fs {
+ public:
+  explicit StatOnce(Fs& fs) : fs_(fs) {}
+  Result<FileStat> stat(const std::string& path) override {
+    auto it = cache_.find(path);
+    if (it == cache_.end()) it = cache_.emplace(path, fs_.stat(path)).first;
+    return it->second;
+  }
+  Result<FileStat> lstat(const std::string& path) override { return fs_.lstat(path); }
+  Result<std::vector<DirEntry>> list_dir(const std::string& path) override { return fs_.list_dir(path); }
+  Result<FileStat> stat_in(const std::string& dir, const std::string& name) override {
+    return fs_.stat_in(dir, name);
+  }
+  Result<std::string> read_file(const std::string& path, size_t max_bytes) override {
+    return fs_.read_file(path, max_bytes);
+  }
+  Result<std::string> read_link(const std::string& path) override { return fs_.read_link(path); }
+  uint32_t euid() const override { return fs_.euid(); }
+  int64_t now_ns() const override { return fs_.now_ns(); }
+
+ private:
+  Fs& fs_;
+  std::map<std::string, Result<FileStat>> cache_;
+};
+
 // Applies one category of edits across all sources; keeps the shared state.
 class Applier {
  public:
@@ -136,9 +163,11 @@ class Applier {
     return {};
   }
 
-  void note(const EditSource& s, std::string category, std::string summary) {
+  // The summary is only built when an explanation was asked for.
+  template <class Summary>
+  void note(const EditSource& s, const char* category, Summary&& summary) {
     if (!explain_) return;
-    explain_->push_back({std::move(category), std::move(summary), s.spec->path, s.qualified_name()});
+    explain_->push_back({category, summary(), s.spec->path, s.qualified_name()});
   }
 
   // Errors about the config itself name config.json's field path.
@@ -194,7 +223,7 @@ class Applier {
         arr.PushBack(json_string(kv, a_), a_);
         env_index_[key] = arr.Size() - 1;
       }
-      note(s, "env", "set " + kv);
+      note(s, "env", [&] { return "set " + kv; });
     }
     return {};
   }
@@ -243,8 +272,7 @@ class Applier {
         }
       }
       arr.PushBack(device_json(n), a_);
-      note(s, "deviceNode",
-           n.path + " (" + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + ") from " + n.host_path);
+      note(s, "deviceNode", [&] { return n.path + " (" + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + ") from " + n.host_path; });
       if (n.type == "b" || n.type == "c") CDI_TRY(cgroup_rule(s, **lin, n));
     }
     return {};
@@ -262,8 +290,8 @@ class Applier {
     rule.AddMember("minor", JsonValue(static_cast<int64_t>(n.minor)), a_);
     if (!n.access.empty()) rule.AddMember("access", json_string(n.access, a_), a_);
     (*rules)->PushBack(rule, a_);
-    note(s, "cgroupRule", "allow " + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + " " +
-                              (n.access.empty() ? "(no access)" : n.access));
+    note(s, "cgroupRule", [&] { return "allow " + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + " " +
+                              (n.access.empty() ? "(no access)" : n.access); });
     return {};
   }
 
@@ -283,7 +311,7 @@ class Applier {
       } else {
         (*nets)->AddMember(json_string(d.host_interface_name, a_), v, a_);
       }
-      note(s, "netDevice", d.host_interface_name + " as " + d.name);
+      note(s, "netDevice", [&] { return d.host_interface_name + " as " + d.name; });
     }
     return {};
   }
@@ -325,7 +353,7 @@ class Applier {
       }
       arr.PushBack(v, a_);
       mounts_added_ = true;
-      note(s, "mount", m.host_path + " on " + m.container_path);
+      note(s, "mount", [&] { return m.host_path + " on " + m.container_path; });
     }
     return {};
   }
@@ -373,7 +401,7 @@ class Applier {
       add_list("env", h.env);
       if (h.timeout) v.AddMember("timeout", JsonValue(static_cast<int64_t>(*h.timeout)), a_);
       (*stage)->PushBack(v, a_);
-      note(s, "hook", h.hook_name + " " + h.path);
+      note(s, "hook", [&] { return h.hook_name + " " + h.path; });
     }
     return {};
   }
@@ -403,7 +431,7 @@ class Applier {
     } else {
       (*lin)->AddMember("intelRdt", v, a_);
     }
-    note(s, "intelRdt", "closID " + quote(rdt->clos_id));
+    note(s, "intelRdt", [&] { return "closID " + quote(rdt->clos_id); });
     return {};
   }
 
@@ -424,14 +452,14 @@ class Applier {
       for (const auto& v : arr.GetArray()) present = present || (v.IsUint() && v.GetUint() == gid);
       if (present) continue;
       arr.PushBack(JsonValue(gid), a_);
-      note(s, "additionalGid", std::to_string(gid));
+      note(s, "additionalGid", [&] { return std::to_string(gid); });
     }
     return {};
   }
 
   rapidjson::Document& root_;
   JsonAllocator& a_;
-  Fs& fs_;
+  StatOnce fs_;
   std::vector<AppliedEdit>* explain_;
   std::map<std::string, SizeType> env_index_;
   bool env_index_built_ = false;

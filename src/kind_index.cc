@@ -8,7 +8,7 @@
 #include <cstring>
 #include <set>
 #include <cstdlib>
-#include <sstream>
+#include <charconv>
 
 #include "atomic_file.h"
 #include "text.h"
@@ -29,13 +29,27 @@ uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
+// Reads one space-terminated number; advances `line` past it.
+template <class T>
+bool take_number(std::string_view& line, T& out) {
+  auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), out);
+  if (ec != std::errc() || ptr == line.data() + line.size() || *ptr != ' ') return false;
+  line.remove_prefix(static_cast<size_t>(ptr - line.data()) + 1);
+  return true;
+}
+
+// "<dev> <ino> <size> <mtime_ns> <ctime_ns> <kind> <name>"
 bool parse_entry(std::string_view line, std::string& name, uint64_t& dev, uint64_t& ino, int64_t& size,
                  int64_t& mtime, int64_t& ctime, std::string& kind) {
-  std::istringstream in{std::string(line)};
-  if (!(in >> dev >> ino >> size >> mtime >> ctime >> kind)) return false;
-  if (in.get() != ' ') return false;
-  std::getline(in, name);
-  return !name.empty();
+  if (!take_number(line, dev) || !take_number(line, ino) || !take_number(line, size) ||
+      !take_number(line, mtime) || !take_number(line, ctime)) {
+    return false;
+  }
+  size_t space = line.find(' ');
+  if (space == 0 || space == std::string_view::npos || space + 1 == line.size()) return false;
+  kind.assign(line.substr(0, space));
+  name.assign(line.substr(space + 1));
+  return true;
 }
 
 }  // namespace
@@ -108,9 +122,11 @@ void KindIndex::record(const std::string& spec_dir, const std::string& name, con
 void KindIndex::retain(const std::string& spec_dir, const std::vector<std::string>& names) {
   if (!enabled()) return;
   DirIndex& idx = load(spec_dir);
-  std::set<std::string_view> keep(names.begin(), names.end());
+  // Both are sorted by name: one merge pass drops the entries no longer listed.
+  auto name = names.begin();
   for (auto it = idx.entries.begin(); it != idx.entries.end();) {
-    if (keep.count(it->first)) {
+    while (name != names.end() && *name < it->first) ++name;
+    if (name != names.end() && *name == it->first) {
       ++it;
     } else {
       it = idx.entries.erase(it);

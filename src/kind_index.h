@@ -25,7 +25,8 @@ class KindIndex {
 
   std::optional<std::string> lookup(const std::string& spec_dir, const std::string& name, const FileStat& st);
   void record(const std::string& spec_dir, const std::string& name, const FileStat& st, const std::string& kind);
-  // Forgets entries of files no longer listed (call after a full listing).
+  // Forgets entries of files no longer listed (call after a full listing;
+  // `names` sorted, as Fs::list_dir gives them).
   void retain(const std::string& spec_dir, const std::vector<std::string>& names);
   // Writes the indexes that changed, atomically; failures are logged, never fatal.
   void save();

@@ -147,15 +147,30 @@ std::string child_path(std::string_view path, std::string_view key) {
 
 Status check_unique_keys(const JsonValue& object, std::string_view path) {
   if (!object.IsObject() || object.MemberCount() < 2) return {};
+  auto duplicate = [&](std::string_view key) {
+    Error e("duplicate key " + quote(key));
+    e.field = path.empty() ? "(root)" : std::string(path);
+    return e;
+  };
+  // The objects an injection touches have a handful of keys: compare pairwise
+  // without allocating; sort only large objects (annotations).
+  if (object.MemberCount() <= 16) {
+    for (auto a = object.MemberBegin(); a != object.MemberEnd(); ++a) {
+      for (auto b = a + 1; b != object.MemberEnd(); ++b) {
+        if (a->name.GetStringLength() == b->name.GetStringLength() && json_view(a->name) == json_view(b->name)) {
+          return duplicate(json_view(a->name));
+        }
+      }
+    }
+    return {};
+  }
   std::vector<std::string_view> keys;
   keys.reserve(object.MemberCount());
   for (const auto& m : object.GetObject()) keys.push_back(json_view(m.name));
   std::sort(keys.begin(), keys.end());
   auto dup = std::adjacent_find(keys.begin(), keys.end());
   if (dup == keys.end()) return {};
-  Error e("duplicate key " + quote(*dup));
-  e.field = path.empty() ? "(root)" : std::string(path);
-  return e;
+  return duplicate(*dup);
 }
 
 Result<JsonValue*> find_member(JsonValue& object, std::string_view key, std::string_view path) {

@@ -126,19 +126,24 @@ void Registry::scan_file(const std::string& dir, const std::string& name, codec:
     }
   }
 
+  // On an index miss the file is parsed once: its kind comes from the tape,
+  // and the same tape is decoded when the kind is wanted.
   std::optional<std::string> kind = index_.lookup(dir, name, *st);
-  std::optional<std::string> bytes;
+  std::optional<Result<codec::Tape>> tape;
   std::optional<Result<Spec>> parsed;
   codec::DecodeOptions decode{options_.record_positions};
   if (!kind) {
     auto read = fs_.read_file(path, codec::kMaxSpecFileBytes);
     if (!read.ok()) return file_problem(Error(read.error().message), "", false);
-    bytes = std::move(*read);
-    codec::PeekedKind peek = codec::peek_spec_kind(*bytes, format);
+    tape = codec::spec_tape(*read, format);
+    // A file broken after its kind line still belongs to that kind: ask the
+    // streaming reader, which stops at the kind.
+    codec::PeekedKind peek =
+        tape->ok() ? codec::kind_from_tape(**tape) : codec::peek_spec_kind(*read, format);
     if (peek.result == codec::KindPeek::found) {
       kind = peek.kind;
     } else {
-      parsed = codec::parse_spec(*bytes, format, decode);
+      parsed = tape->ok() ? codec::decode_spec(**tape, decode) : Result<Spec>(tape->error());
       kind = parsed->ok() ? (*parsed)->kind : std::string(kNoKind);
     }
     index_.record(dir, name, *st, *kind);
@@ -149,12 +154,13 @@ void Registry::scan_file(const std::string& dir, const std::string& name, codec:
     return;
   }
   if (!parsed) {
-    if (!bytes) {
+    if (tape) {
+      parsed = tape->ok() ? codec::decode_spec(**tape, decode) : Result<Spec>(tape->error());
+    } else {
       auto read = fs_.read_file(path, codec::kMaxSpecFileBytes);
       if (!read.ok()) return file_problem(Error(read.error().message), *kind, false);
-      bytes = std::move(*read);
+      parsed = codec::parse_spec(*read, format, decode);
     }
-    parsed = codec::parse_spec(*bytes, format, decode);
   }
   if (!parsed->ok()) return file_problem(std::move(*parsed).error(), *kind == kNoKind ? "" : *kind, false);
   Spec spec = std::move(**parsed);

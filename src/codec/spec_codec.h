@@ -22,6 +22,12 @@ std::optional<SpecFormat> spec_format_for(std::string_view file_name);
 // Errors carry line, column and field path; the caller adds the file.
 Result<Spec> parse_spec(std::string_view bytes, SpecFormat format, const DecodeOptions& options = {});
 
+// The tape of a spec file's bytes (size limit and blank-file rule applied).
+Result<Tape> spec_tape(std::string_view bytes, SpecFormat format);
+
+// The top-level kind of a parsed file; `found` only for a scalar value.
+PeekedKind kind_from_tape(const Tape& tape);
+
 // The top-level kind, reading only as far as it.
 PeekedKind peek_spec_kind(std::string_view bytes, SpecFormat format);
 
