@@ -3,12 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <set>
 #include <cstdlib>
-#include <charconv>
+#include <type_traits>
 
 #include "atomic_file.h"
 #include "text.h"
@@ -29,12 +30,22 @@ uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
-// Reads one space-terminated number; advances `line` past it.
+// Reads one space-terminated decimal number (an optional '-' for signed
+// fields); advances `line` past it.
 template <class T>
 bool take_number(std::string_view& line, T& out) {
-  auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), out);
-  if (ec != std::errc() || ptr == line.data() + line.size() || *ptr != ' ') return false;
-  line.remove_prefix(static_cast<size_t>(ptr - line.data()) + 1);
+  size_t i = 0;
+  bool negative = std::is_signed_v<T> && !line.empty() && line[0] == '-';
+  if (negative) ++i;
+  uint64_t v = 0;
+  size_t first = i;
+  for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) {
+    if (i - first >= 19) return false;  // more digits than any field holds
+    v = v * 10 + static_cast<uint64_t>(line[i] - '0');
+  }
+  if (i == first || i >= line.size() || line[i] != ' ') return false;
+  out = negative ? static_cast<T>(-static_cast<int64_t>(v)) : static_cast<T>(v);
+  line.remove_prefix(i + 1);
   return true;
 }
 
@@ -77,16 +88,44 @@ KindIndex::DirIndex& KindIndex::load(const std::string& spec_dir) {
   if (!cache_dir_usable()) return idx;
   auto bytes = fs_.read_file(index_path(spec_dir), 8u << 20);
   if (!bytes.ok()) return idx;
-  auto lines = split(*bytes, '\n');
-  if (lines.size() < 2 || lines[0] != kHeader || lines[1] != "dir " + spec_dir) return idx;
-  for (size_t i = 2; i < lines.size(); ++i) {
-    if (lines[i].empty()) continue;
+  idx.raw = std::move(*bytes);
+  std::string_view rest = idx.raw;
+  auto next_line = [&] {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    return line;
+  };
+  if (next_line() != kHeader || next_line() != "dir " + spec_dir) {
+    idx.raw.clear();
+    return idx;
+  }
+  while (!rest.empty()) {
+    std::string_view line = next_line();
+    // The name follows the six fields (dev ino size mtime ctime kind).
+    size_t at = 0;
+    for (int field = 0; field < 6 && at != std::string_view::npos; ++field) {
+      at = line.find(' ', at);
+      if (at != std::string_view::npos) ++at;
+    }
+    if (at == std::string_view::npos || at >= line.size()) continue;
+    idx.lines.emplace_back(line.substr(at), line);
+  }
+  if (!std::is_sorted(idx.lines.begin(), idx.lines.end())) std::sort(idx.lines.begin(), idx.lines.end());
+  return idx;
+}
+
+KindIndex::DirIndex& KindIndex::materialize(DirIndex& idx) {
+  if (idx.materialized) return idx;
+  idx.materialized = true;
+  for (const auto& [name_view, line] : idx.lines) {
     Entry e;
     std::string name;
-    if (parse_entry(lines[i], name, e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns, e.kind)) {
+    if (parse_entry(line, name, e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns, e.kind)) {
       idx.entries[name] = std::move(e);
     }
   }
+  idx.lines.clear();
   return idx;
 }
 
@@ -94,9 +133,20 @@ std::optional<std::string> KindIndex::lookup(const std::string& spec_dir, const 
                                              const FileStat& st) {
   if (!enabled()) return std::nullopt;
   DirIndex& idx = load(spec_dir);
-  auto it = idx.entries.find(name);
-  if (it == idx.entries.end()) return std::nullopt;
-  const Entry& e = it->second;
+  Entry e;
+  if (idx.materialized) {
+    auto it = idx.entries.find(name);
+    if (it == idx.entries.end()) return std::nullopt;
+    e = it->second;
+  } else {
+    auto it = std::lower_bound(idx.lines.begin(), idx.lines.end(), std::string_view(name),
+                               [](const auto& entry, std::string_view n) { return entry.first < n; });
+    if (it == idx.lines.end() || it->first != name) return std::nullopt;
+    std::string parsed_name;
+    if (!parse_entry(it->second, parsed_name, e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns, e.kind)) {
+      return std::nullopt;
+    }
+  }
   if (e.dev != st.dev || e.ino != st.ino || e.size != st.size || e.mtime_ns != st.mtime_ns ||
       e.ctime_ns != st.ctime_ns) {
     return std::nullopt;
@@ -107,7 +157,7 @@ std::optional<std::string> KindIndex::lookup(const std::string& spec_dir, const 
 void KindIndex::record(const std::string& spec_dir, const std::string& name, const FileStat& st,
                        const std::string& kind) {
   if (!enabled()) return;
-  DirIndex& idx = load(spec_dir);
+  DirIndex& idx = materialize(load(spec_dir));
   bool storable = name.find('\n') == std::string::npos && kind.find_first_of(" \n") == std::string::npos &&
                   !kind.empty();
   int64_t newest = std::max(st.mtime_ns, st.ctime_ns);
@@ -122,11 +172,21 @@ void KindIndex::record(const std::string& spec_dir, const std::string& name, con
 void KindIndex::retain(const std::string& spec_dir, const std::vector<std::string>& names) {
   if (!enabled()) return;
   DirIndex& idx = load(spec_dir);
-  // Both are sorted by name: one merge pass drops the entries no longer listed.
+  // Both lists are sorted by name: one merge pass finds entries no longer listed.
+  auto listed = [&](std::string_view entry, std::vector<std::string>::const_iterator& name) {
+    while (name != names.end() && *name < entry) ++name;
+    return name != names.end() && *name == entry;
+  };
+  if (!idx.materialized) {
+    auto name = names.begin();
+    bool all_listed = true;
+    for (const auto& line : idx.lines) all_listed = all_listed && listed(line.first, name);
+    if (all_listed) return;
+    materialize(idx);
+  }
   auto name = names.begin();
   for (auto it = idx.entries.begin(); it != idx.entries.end();) {
-    while (name != names.end() && *name < it->first) ++name;
-    if (name != names.end() && *name == it->first) {
+    if (listed(it->first, name)) {
       ++it;
     } else {
       it = idx.entries.erase(it);

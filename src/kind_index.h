@@ -9,6 +9,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "fs.h"
 #include "logger.h"
@@ -40,12 +43,18 @@ class KindIndex {
     int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
     std::string kind;
   };
+  // The index file is kept as read and searched in place; it is parsed into
+  // `entries` only when something must change (a miss, a vanished file).
   struct DirIndex {
+    std::string raw;
+    std::vector<std::pair<std::string_view, std::string_view>> lines;  // name -> whole line, sorted
     std::map<std::string, Entry> entries;
+    bool materialized = false;
     bool loaded = false;
     bool dirty = false;
   };
   DirIndex& load(const std::string& spec_dir);
+  DirIndex& materialize(DirIndex& idx);
   bool cache_dir_usable();
 
   Fs& fs_;

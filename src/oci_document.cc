@@ -1,6 +1,7 @@
 #include "oci_document.h"
 
 #include <algorithm>
+#include <charconv>
 #include <vector>
 
 #include "codec/json_tape.h"
@@ -72,17 +73,121 @@ Result<OciDocument> OciDocument::parse(std::string_view bytes) {
   return out;
 }
 
-std::string OciDocument::serialize(bool pretty) const {
-  rapidjson::StringBuffer buffer;
-  if (pretty) {
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
-    writer.SetIndent(' ', 2);
-    doc_.Accept(writer);
-  } else {
-    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    doc_.Accept(writer);
+namespace {
+
+// Serialises the DOM as RapidJSON's writers would (same escapes, number forms
+// and pretty layout), copying unescaped runs of a string whole: the output is
+// written on every injection.
+class JsonOut {
+ public:
+  JsonOut(std::string& out, bool pretty) : out_(out), pretty_(pretty) {}
+
+  void value(const JsonValue& v, size_t depth) {
+    switch (v.GetType()) {
+      case rapidjson::kNullType: out_ += "null"; break;
+      case rapidjson::kFalseType: out_ += "false"; break;
+      case rapidjson::kTrueType: out_ += "true"; break;
+      case rapidjson::kStringType: string(json_view(v)); break;
+      case rapidjson::kNumberType: number(v); break;
+      case rapidjson::kObjectType: object(v, depth); break;
+      case rapidjson::kArrayType: array(v, depth); break;
+    }
   }
-  std::string out(buffer.GetString(), buffer.GetSize());
+
+ private:
+  void newline(size_t depth) {
+    if (!pretty_) return;
+    out_ += '\n';
+    out_.append(2 * depth, ' ');
+  }
+
+  void object(const JsonValue& v, size_t depth) {
+    if (v.MemberCount() == 0) {
+      out_ += "{}";
+      return;
+    }
+    out_ += '{';
+    bool first = true;
+    for (const auto& m : v.GetObject()) {
+      if (!first) out_ += ',';
+      first = false;
+      newline(depth + 1);
+      string(json_view(m.name));
+      out_ += pretty_ ? ": " : ":";
+      value(m.value, depth + 1);
+    }
+    newline(depth);
+    out_ += '}';
+  }
+
+  void array(const JsonValue& v, size_t depth) {
+    if (v.Size() == 0) {
+      out_ += "[]";
+      return;
+    }
+    out_ += '[';
+    bool first = true;
+    for (const auto& item : v.GetArray()) {
+      if (!first) out_ += ',';
+      first = false;
+      newline(depth + 1);
+      value(item, depth + 1);
+    }
+    newline(depth);
+    out_ += ']';
+  }
+
+  void number(const JsonValue& v) {
+    char buf[32];
+    char* end = buf;
+    if (v.IsUint64()) {
+      end = std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr;
+    } else if (v.IsInt64()) {
+      end = std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr;
+    } else {
+      end = rapidjson::internal::dtoa(v.GetDouble(), buf);
+    }
+    out_.append(buf, static_cast<size_t>(end - buf));
+  }
+
+  void string(std::string_view s) {
+    out_ += '"';
+    size_t run = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(s.substr(run, i - run));
+      run = i + 1;
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\b': out_ += "\\b"; break;
+        case '\f': out_ += "\\f"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        default: {
+          static const char* hex = "0123456789ABCDEF";
+          out_ += "\\u00";
+          out_ += hex[c >> 4];
+          out_ += hex[c & 0xF];
+        }
+      }
+    }
+    out_.append(s.substr(run));
+    out_ += '"';
+  }
+
+  std::string& out_;
+  bool pretty_;
+};
+
+}  // namespace
+
+std::string OciDocument::serialize(bool pretty) const {
+  std::string out;
+  out.reserve(8192);
+  JsonOut(out, pretty).value(doc_, 0);
   out += '\n';
   return out;
 }
