@@ -169,7 +169,10 @@ Result<std::string> RealFs::read_link(const std::string& path) {
   return buf;
 }
 
-uint32_t RealFs::euid() const { return ::geteuid(); }
+uint32_t RealFs::euid() const {
+  static const uint32_t euid = ::geteuid();  // asked for every spec file scanned
+  return euid;
+}
 
 int64_t RealFs::now_ns() const {
   struct timespec ts {};

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 #include <cstdlib>
+#include <charconv>
 #include <type_traits>
 
 #include "atomic_file.h"
@@ -18,7 +19,7 @@ namespace cdi {
 
 namespace {
 
-constexpr std::string_view kHeader = "cdi-hook kind index 1";
+constexpr std::string_view kHeader = "cdi-hook kind index 2";
 constexpr int64_t kRacyWindowNs = 1'000'000'000;
 
 uint64_t fnv1a(std::string_view s) {
@@ -30,26 +31,56 @@ uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
-// Reads one space-terminated decimal number (an optional '-' for signed
-// fields); advances `line` past it.
+// Reads one space-terminated lower-case hex number (the bits of the field);
+// advances `line` past it.
 template <class T>
 bool take_number(std::string_view& line, T& out) {
-  size_t i = 0;
-  bool negative = std::is_signed_v<T> && !line.empty() && line[0] == '-';
-  if (negative) ++i;
   uint64_t v = 0;
-  size_t first = i;
-  for (; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) {
-    if (i - first >= 19) return false;  // more digits than any field holds
-    v = v * 10 + static_cast<uint64_t>(line[i] - '0');
+  size_t i = 0;
+  for (; i < line.size() && i <= 16; ++i) {
+    char c = line[i];
+    uint64_t d = c >= '0' && c <= '9' ? static_cast<uint64_t>(c - '0')
+                 : c >= 'a' && c <= 'f' ? static_cast<uint64_t>(c - 'a' + 10)
+                                        : 16;
+    if (d == 16) break;
+    v = (v << 4) | d;
   }
-  if (i == first || i >= line.size() || line[i] != ' ') return false;
-  out = negative ? static_cast<T>(-static_cast<int64_t>(v)) : static_cast<T>(v);
+  if (i == 0 || i > 16 || i >= line.size() || line[i] != ' ') return false;
+  out = static_cast<T>(v);
   line.remove_prefix(i + 1);
   return true;
 }
 
-// "<dev> <ino> <size> <mtime_ns> <ctime_ns> <kind> <name>"
+// Writes the bits of v as lower-case hex and a space at p; returns the end.
+char* put_hex(char* p, uint64_t v) {
+  char digits[16];
+  size_t n = 0;
+  do {
+    digits[n++] = "0123456789abcdef"[v & 0xF];
+    v >>= 4;
+  } while (v != 0);
+  while (n > 0) *p++ = digits[--n];
+  *p++ = ' ';
+  return p;
+}
+
+// "<dev> <ino> <size> <mtime_ns> <ctime_ns> " of a file in hex, the start of its index line.
+std::string identity_text(uint64_t dev, uint64_t ino, int64_t size, int64_t mtime_ns, int64_t ctime_ns) {
+  char buf[5 * 17];
+  char* p = buf;
+  p = put_hex(p, dev);
+  p = put_hex(p, ino);
+  p = put_hex(p, static_cast<uint64_t>(size));
+  p = put_hex(p, static_cast<uint64_t>(mtime_ns));
+  p = put_hex(p, static_cast<uint64_t>(ctime_ns));
+  return std::string(buf, static_cast<size_t>(p - buf));
+}
+
+std::string identity_text(const FileStat& st) {
+  return identity_text(st.dev, st.ino, st.size, st.mtime_ns, st.ctime_ns);
+}
+
+// "<dev> <ino> <size> <mtime_ns> <ctime_ns> <kind> <name>", numbers in hex
 bool parse_entry(std::string_view line, std::string& name, uint64_t& dev, uint64_t& ino, int64_t& size,
                  int64_t& mtime, int64_t& ctime, std::string& kind) {
   if (!take_number(line, dev) || !take_number(line, ino) || !take_number(line, size) ||
@@ -139,13 +170,20 @@ std::optional<std::string> KindIndex::lookup(const std::string& spec_dir, const 
     if (it == idx.entries.end()) return std::nullopt;
     e = it->second;
   } else {
-    auto it = std::lower_bound(idx.lines.begin(), idx.lines.end(), std::string_view(name),
-                               [](const auto& entry, std::string_view n) { return entry.first < n; });
-    if (it == idx.lines.end() || it->first != name) return std::nullopt;
-    std::string parsed_name;
-    if (!parse_entry(it->second, parsed_name, e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns, e.kind)) {
-      return std::nullopt;
+    // Scans list names in order, so the next line is usually the one.
+    auto it = idx.lines.begin() + static_cast<std::ptrdiff_t>(std::min(idx.cursor, idx.lines.size()));
+    if (it == idx.lines.end() || it->first != name) {
+      it = std::lower_bound(idx.lines.begin(), idx.lines.end(), std::string_view(name),
+                            [](const auto& entry, std::string_view n) { return entry.first < n; });
     }
+    if (it == idx.lines.end() || it->first != name) return std::nullopt;
+    idx.cursor = static_cast<size_t>(it - idx.lines.begin()) + 1;
+    // The line must start with this file's identity, as save() writes it.
+    std::string identity = identity_text(st);
+    std::string_view line = it->second;
+    if (!line.starts_with(identity)) return std::nullopt;
+    line.remove_prefix(identity.size());
+    return std::string(line.substr(0, line.find(' ')));
   }
   if (e.dev != st.dev || e.ino != st.ino || e.size != st.size || e.mtime_ns != st.mtime_ns ||
       e.ctime_ns != st.ctime_ns) {
@@ -224,8 +262,7 @@ void KindIndex::save() {
     std::string out(kHeader);
     out += "\ndir " + spec_dir + "\n";
     for (const auto& [name, e] : idx.entries) {
-      out += std::to_string(e.dev) + " " + std::to_string(e.ino) + " " + std::to_string(e.size) + " " +
-             std::to_string(e.mtime_ns) + " " + std::to_string(e.ctime_ns) + " " + e.kind + " " + name + "\n";
+      out += identity_text(e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns) + e.kind + " " + name + "\n";
     }
     AtomicWriteOptions opts;
     opts.mode = 0600;

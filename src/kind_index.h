@@ -49,6 +49,7 @@ class KindIndex {
     std::string raw;
     std::vector<std::pair<std::string_view, std::string_view>> lines;  // name -> whole line, sorted
     std::map<std::string, Entry> entries;
+    size_t cursor = 0;  // where the next lookup is likely to be
     bool materialized = false;
     bool loaded = false;
     bool dirty = false;

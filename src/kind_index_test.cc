@@ -1,5 +1,7 @@
 #include "kind_index.h"
 
+#include <cstdio>
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -204,8 +206,9 @@ TEST_F(KindIndexTest, SaveWritesAPrivateFileAtomically) {
   EXPECT_EQ(dir_st.st_mode & 07777, 0700u);
   ASSERT_EQ(::stat(index.index_path(kDir).c_str(), &file_st), 0);
   EXPECT_EQ(file_st.st_mode & 07777, 0600u);
-  EXPECT_EQ(read_index(index), "cdi-hook kind index 1\ndir /etc/cdi\n42 7 100 " +
-                                   std::to_string(kNow - 10 * kSecond) + " " + std::to_string(kNow - 10 * kSecond) +
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "%llx", static_cast<unsigned long long>(kNow - 10 * kSecond));
+  EXPECT_EQ(read_index(index), std::string("cdi-hook kind index 2\ndir /etc/cdi\n2a 7 64 ") + stamp + " " + stamp +
                                    " v/c a.yaml\n");
   // Saved again with a change: replaced by rename (a new inode), nothing else left behind.
   index.record(kDir, "b.yaml", settled(8), "v/d");

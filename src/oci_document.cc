@@ -1,6 +1,7 @@
 #include "oci_document.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <vector>
 
@@ -78,6 +79,15 @@ namespace {
 // Serialises the DOM as RapidJSON's writers would (same escapes, number forms
 // and pretty layout), copying unescaped runs of a string whole: the output is
 // written on every injection.
+// Bytes a JSON string must escape: control characters, '"' and '\\'.
+constexpr auto kEscape = [] {
+  std::array<bool, 256> t{};
+  for (size_t c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}();
+
 class JsonOut {
  public:
   JsonOut(std::string& out, bool pretty) : out_(out), pretty_(pretty) {}
@@ -154,8 +164,9 @@ class JsonOut {
     out_ += '"';
     size_t run = 0;
     for (size_t i = 0; i < s.size(); ++i) {
+      while (i < s.size() && !kEscape[static_cast<unsigned char>(s[i])]) ++i;
+      if (i == s.size()) break;
       auto c = static_cast<unsigned char>(s[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
       out_.append(s.substr(run, i - run));
       run = i + 1;
       switch (c) {
