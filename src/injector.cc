@@ -121,8 +121,13 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
       report.spec_files.push_back(d.spec->path);
     }
   }
+  auto* explain = options.explain ? &report.edits : nullptr;
+  if (options.discard_on_error) {
+    CDI_TRY(apply_edits(config, merge_order(pairs), fs, explain));
+    return report;
+  }
   OciDocument edited = config.clone();
-  CDI_TRY(apply_edits(edited, merge_order(pairs), fs, options.explain ? &report.edits : nullptr));
+  CDI_TRY(apply_edits(edited, merge_order(pairs), fs, explain));
   config = std::move(edited);
   return report;
 }
@@ -136,10 +141,13 @@ Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::s
   // The map's lookups first: a bad map fails before any wait for specs.
   auto resolved = resolve_guest_map(*options.guest_map, fs, options.sysfs_root);
   if (!resolved.ok()) return std::move(resolved).error();
-  OciDocument edited = config.clone();
+  OciDocument copy = options.discard_on_error ? OciDocument() : config.clone();
+  OciDocument& edited = options.discard_on_error ? config : copy;
+  InjectOptions inner = options;
+  inner.discard_on_error = true;  // `edited` is already the copy
   InjectReport report;
   if (!devices.empty()) {
-    auto injected = inject_devices(edited, devices, fs, logger, options);
+    auto injected = inject_devices(edited, devices, fs, logger, inner);
     if (!injected.ok()) return std::move(injected).error();
     report = std::move(*injected);
   }
@@ -153,7 +161,7 @@ Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::s
   logger.info("translated to the guest: " + std::to_string(guest->devices) + " devices, " +
               std::to_string(guest->cgroup_rules) + " cgroup rules, " + std::to_string(guest->env) + " env entries");
   report.guest = std::move(*guest);
-  config = std::move(edited);
+  if (!options.discard_on_error) config = std::move(copy);
   return report;
 }
 

@@ -28,6 +28,10 @@ struct InjectOptions {
   std::chrono::milliseconds wait{0};
   // Record every edit with its source (for --explain).
   bool explain = false;
+  // The caller discards `config` on error (it is a parsed copy of bytes kept
+  // elsewhere, as in the CLI): edits go straight into it, sparing a copy.
+  // Otherwise `config` is untouched on error.
+  bool discard_on_error = false;
   // Translate the result for a container in a VM (guest_translate.h); null: no translation.
   std::shared_ptr<const GuestMap> guest_map;
   // The guest's sysfs, for the map's PCI paths and SCSI disks.

@@ -46,6 +46,9 @@ InjectOptions InjectionFlags::to_options() const {
   o.registry.check_permissions = !allow_insecure_specs;
   o.registry.cache_dir = cache_dir == "auto" ? default_cache_dir() : cache_dir == "none" ? "" : cache_dir;
   o.wait = std::chrono::milliseconds(static_cast<long long>(wait_seconds * 1000.0 + 0.5));
+  // Every command reads the config from bytes it keeps (a file, stdin) and
+  // writes nothing on error, so the parsed copy can take the edits directly.
+  o.discard_on_error = true;
   o.sysfs_root = sysfs_root;
   return o;
 }
