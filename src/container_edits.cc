@@ -24,7 +24,7 @@ std::vector<EditSource> merge_order(const std::vector<std::pair<const Spec*, con
   std::vector<EditSource> out;
   std::set<const Spec*> seen;
   for (const auto& [spec, device] : devices) {
-    if (seen.insert(spec).second && !spec->edits.empty()) out.push_back({spec, nullptr});
+    if (seen.insert(spec).second && !spec->edits.empty()) out.push_back({spec, nullptr, device});
     out.push_back({spec, device});
   }
   return out;
@@ -155,7 +155,11 @@ class Applier {
         if (e.file.empty() && e.context.empty()) {  // config errors (context "OCI config") are not the spec's
           e.at_field(s.field());
           e.in_file(s.spec->path);
-          if (s.device) e.for_device(s.qualified_name());
+          if (s.device) {
+            e.for_device(s.qualified_name());
+          } else if (s.requested_by) {
+            e.for_device(s.spec->kind + "=" + s.requested_by->name);
+          }
         }
         return e;
       }

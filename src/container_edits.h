@@ -18,6 +18,8 @@ namespace cdi {
 struct EditSource {
   const Spec* spec = nullptr;
   const Device* device = nullptr;  // null: the spec-level edits
+  // For spec-level edits: the requested device that brought them in (named in errors).
+  const Device* requested_by = nullptr;
 
   const ContainerEdits& edits() const { return device ? device->edits : spec->edits; }
   std::string qualified_name() const;  // "vendor/class=name", empty for spec-level edits

@@ -68,7 +68,11 @@ std::string Error::located() const {
 std::string Error::to_string() const {
   std::string out;
   for (const auto& c : context) out += c + ": ";
-  if (!device.empty()) out += "device " + quote(device) + ": ";
+  // The device is named once: not again when a context already names it.
+  std::string named = "device " + quote(device);
+  bool in_context = false;
+  for (const auto& c : context) in_context = in_context || c.find(quote(device)) != std::string::npos;
+  if (!device.empty() && !in_context) out += named + ": ";
   out += located();
   return out;
 }
