@@ -13,6 +13,8 @@
 
 #include "support/fake_fs.h"
 
+#include "support/temp_dir.h"
+
 namespace cdi {
 namespace {
 
@@ -201,21 +203,7 @@ TEST_F(InjectTest, KindsNotRequestedAreNotParsed) {
 
 // ---- the wait window (real files, real inotify) ------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdihook-inject-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = testing::TempDir;
 
 class Later {
  public:

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "support/temp_dir.h"
+
 namespace cdi {
 namespace {
 
@@ -36,21 +38,7 @@ class ClockFs final : public Fs {
   RealFs real_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdihook-index-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = testing::TempDir;
 
 // A settled file: last changed ten seconds before kNow.
 FileStat settled(uint64_t ino = 7, int64_t size = 100) {

@@ -13,6 +13,8 @@
 
 #include "support/fake_fs.h"
 
+#include "support/temp_dir.h"
+
 namespace cdi {
 namespace {
 
@@ -478,21 +480,7 @@ class CountingFs final : public Fs {
   RealFs real_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdihook-registry-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = testing::TempDir;
 
 void write(const std::string& path, const std::string& content) {
   std::ofstream(path, std::ios::trunc) << content;

@@ -12,27 +12,15 @@
 #include <string>
 #include <thread>
 
+#include "support/temp_dir.h"
+
 namespace cdi {
 namespace {
 
 using Clock = SpecDirWatch::Clock;
 using std::chrono::milliseconds;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cdihook-wait-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = testing::TempDir;
 
 void write(const std::string& path, const std::string& content) { std::ofstream(path, std::ios::trunc) << content; }
 

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import uuid
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHIPPED_SPECS = os.path.join(REPO_ROOT, "cdi-specs")
@@ -335,6 +336,26 @@ class TestCase(unittest.TestCase):
     def assertOnlyConfig(self, bundle):
         """No temp files left beside config.json."""
         self.assertEqual(sorted(os.listdir(bundle)), ["config.json", "rootfs"], bundle)
+
+
+class RuncTestCase(TestCase):
+    """A TestCase with Debian's runc (failing, not skipping, when it is missing), a private runc root
+    and a container id deleted after the test."""
+
+    id_prefix = "cdi-e2e-"
+
+    def setUp(self):
+        super().setUp()
+        self.runc = shutil.which("runc")
+        if self.runc is None:
+            self.fail("runc is not installed (scripts/install-deps.sh installs it)")
+        self.root = make_dir(self.path("runc-root"), 0o700)
+        self.id = self.id_prefix + uuid.uuid4().hex[:12]
+
+    def tearDown(self):
+        subprocess.run([self.runc, "--root", self.root, "delete", "--force", self.id], capture_output=True,
+                       timeout=30)
+        super().tearDown()
 
 
 # The spec most tests use: host nodes every Linux box has, an env entry and a bind mount.

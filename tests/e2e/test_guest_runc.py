@@ -30,19 +30,8 @@ def guest_device():
     raise RuntimeError("none of /dev/fuse, /dev/loop-control, /dev/net/tun exists on this host")
 
 
-class GuestRuncTest(h.TestCase):
-    def setUp(self):
-        super().setUp()
-        self.runc = shutil.which("runc")
-        if self.runc is None:
-            self.fail("runc is not installed (scripts/install-deps.sh installs it)")
-        self.root = h.make_dir(self.path("runc-root"), 0o700)
-        self.id = "cdi-guest-" + uuid.uuid4().hex[:12]
-
-    def tearDown(self):
-        subprocess.run([self.runc, "--root", self.root, "delete", "--force", self.id], capture_output=True,
-                       timeout=30)
-        super().tearDown()
+class GuestRuncTest(h.RuncTestCase):
+    id_prefix = "cdi-guest-"
 
     def make_busybox_bundle(self):
         bundle = h.make_dir(self.path("bundle"))

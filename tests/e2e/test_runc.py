@@ -30,19 +30,8 @@ def host_device_numbers():
     raise RuntimeError("no /dev/fuse or /dev/null on this host")
 
 
-class RuncTest(h.TestCase):
-    def setUp(self):
-        super().setUp()
-        self.runc = shutil.which("runc")
-        if self.runc is None:
-            self.fail("runc is not installed (scripts/install-deps.sh installs it)")
-        self.root = h.make_dir(self.path("runc-root"), 0o700)
-        self.id = "cdi-e2e-" + uuid.uuid4().hex[:12]
-
-    def tearDown(self):
-        subprocess.run([self.runc, "--root", self.root, "delete", "--force", self.id], capture_output=True,
-                       timeout=30)
-        super().tearDown()
+class RuncTest(h.RuncTestCase):
+    id_prefix = "cdi-e2e-"
 
     def make_busybox_bundle(self, annotations):
         bundle = h.make_dir(self.path("bundle"))
