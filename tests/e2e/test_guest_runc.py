@@ -7,10 +7,8 @@ Fails (does not skip) when runc or busybox is missing.
 
 import json
 import os
-import shutil
 import subprocess
 import unittest
-import uuid
 
 import cdihook as h
 

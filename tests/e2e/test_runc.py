@@ -8,10 +8,8 @@ busybox is missing.
 
 import json
 import os
-import shutil
 import subprocess
 import unittest
-import uuid
 
 import cdihook as h
 
