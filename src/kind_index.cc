@@ -19,7 +19,7 @@ namespace cdi {
 
 namespace {
 
-constexpr std::string_view kHeader = "cdi-hook kind index 2";
+constexpr std::string_view kHeader = "cdi-hook kind index 3";
 constexpr int64_t kRacyWindowNs = 1'000'000'000;
 
 uint64_t fnv1a(std::string_view s) {
@@ -76,6 +76,17 @@ std::string identity_text(uint64_t dev, uint64_t ino, int64_t size, int64_t mtim
   return std::string(buf, static_cast<size_t>(p - buf));
 }
 
+// "<dev> <ino> <mtime_ns> <ctime_ns>" of a dir in hex.
+std::string dir_identity_text(const FileStat& st) {
+  char buf[4 * 17];
+  char* p = buf;
+  p = put_hex(p, st.dev);
+  p = put_hex(p, st.ino);
+  p = put_hex(p, static_cast<uint64_t>(st.mtime_ns));
+  p = put_hex(p, static_cast<uint64_t>(st.ctime_ns));
+  return std::string(buf, static_cast<size_t>(p - buf - 1));
+}
+
 std::string identity_text(const FileStat& st) {
   return identity_text(st.dev, st.ino, st.size, st.mtime_ns, st.ctime_ns);
 }
@@ -130,6 +141,28 @@ KindIndex::DirIndex& KindIndex::load(const std::string& spec_dir) {
   if (next_line() != kHeader || next_line() != "dir " + spec_dir) {
     idx.raw.clear();
     return idx;
+  }
+  // "listing <dir identity> <count>", then that many names; or "listing -".
+  std::string_view listing = next_line();
+  if (!listing.starts_with("listing ")) {
+    idx.raw.clear();
+    return idx;
+  }
+  listing.remove_prefix(8);
+  if (listing != "-") {
+    size_t space = listing.rfind(' ');
+    size_t count = 0;
+    if (space == std::string_view::npos ||
+        std::from_chars(listing.data() + space + 1, listing.data() + listing.size(), count).ec != std::errc()) {
+      idx.raw.clear();
+      return idx;
+    }
+    idx.listing_identity = std::string(listing.substr(0, space));
+    for (size_t i = 0; i < count && !rest.empty(); ++i) idx.listing.emplace_back(next_line());
+    if (idx.listing.size() != count) {
+      idx.listing_identity.clear();
+      idx.listing.clear();
+    }
   }
   while (!rest.empty()) {
     std::string_view line = next_line();
@@ -253,6 +286,27 @@ bool KindIndex::cache_dir_usable() {
   return true;
 }
 
+std::optional<std::vector<std::string>> KindIndex::listing(const std::string& spec_dir, const FileStat& dir_st) {
+  if (!enabled()) return std::nullopt;
+  DirIndex& idx = load(spec_dir);
+  if (idx.listing_identity.empty() || idx.listing_identity != dir_identity_text(dir_st)) return std::nullopt;
+  return idx.listing;
+}
+
+void KindIndex::record_listing(const std::string& spec_dir, const FileStat& dir_st,
+                               const std::vector<std::string>& names) {
+  if (!enabled()) return;
+  DirIndex& idx = load(spec_dir);
+  bool storable = std::max(dir_st.mtime_ns, dir_st.ctime_ns) <= fs_.now_ns() - kRacyWindowNs;
+  for (const auto& n : names) storable = storable && n.find('\n') == std::string::npos;
+  std::string identity = storable ? dir_identity_text(dir_st) : std::string();
+  if (identity == idx.listing_identity && (identity.empty() || names == idx.listing)) return;
+  idx.listing_identity = std::move(identity);
+  idx.listing = idx.listing_identity.empty() ? std::vector<std::string>() : names;
+  materialize(idx);  // the file is rewritten from the parsed entries
+  idx.dirty = true;
+}
+
 void KindIndex::save() {
   if (!enabled()) return;
   for (auto& [spec_dir, idx] : dirs_) {
@@ -261,6 +315,12 @@ void KindIndex::save() {
     if (!cache_dir_usable()) return;
     std::string out(kHeader);
     out += "\ndir " + spec_dir + "\n";
+    if (idx.listing_identity.empty()) {
+      out += "listing -\n";
+    } else {
+      out += "listing " + idx.listing_identity + " " + std::to_string(idx.listing.size()) + "\n";
+      for (const auto& n : idx.listing) out += n + "\n";
+    }
     for (const auto& [name, e] : idx.entries) {
       out += identity_text(e.dev, e.ino, e.size, e.mtime_ns, e.ctime_ns) + e.kind + " " + name + "\n";
     }

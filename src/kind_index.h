@@ -31,6 +31,11 @@ class KindIndex {
   // Forgets entries of files no longer listed (call after a full listing;
   // `names` sorted, as Fs::list_dir gives them).
   void retain(const std::string& spec_dir, const std::vector<std::string>& names);
+  // The spec-file names of the dir as last listed, while the dir itself is
+  // unchanged (same device, inode, mtime and ctime: creating, removing or
+  // renaming an entry changes them) and was not changed within the last second.
+  std::optional<std::vector<std::string>> listing(const std::string& spec_dir, const FileStat& dir_st);
+  void record_listing(const std::string& spec_dir, const FileStat& dir_st, const std::vector<std::string>& names);
   // Writes the indexes that changed, atomically; failures are logged, never fatal.
   void save();
 
@@ -50,6 +55,8 @@ class KindIndex {
     std::vector<std::pair<std::string_view, std::string_view>> lines;  // name -> whole line, sorted
     std::map<std::string, Entry> entries;
     size_t cursor = 0;  // where the next lookup is likely to be
+    std::string listing_identity;       // of the dir when listed; empty: no listing kept
+    std::vector<std::string> listing;   // spec-file names, sorted
     bool materialized = false;
     bool loaded = false;
     bool dirty = false;

@@ -196,8 +196,8 @@ TEST_F(KindIndexTest, SaveWritesAPrivateFileAtomically) {
   EXPECT_EQ(file_st.st_mode & 07777, 0600u);
   char stamp[32];
   std::snprintf(stamp, sizeof stamp, "%llx", static_cast<unsigned long long>(kNow - 10 * kSecond));
-  EXPECT_EQ(read_index(index), std::string("cdi-hook kind index 2\ndir /etc/cdi\n2a 7 64 ") + stamp + " " + stamp +
-                                   " v/c a.yaml\n");
+  EXPECT_EQ(read_index(index), std::string("cdi-hook kind index 3\ndir /etc/cdi\nlisting -\n2a 7 64 ") + stamp +
+                                   " " + stamp + " v/c a.yaml\n");
   // Saved again with a change: replaced by rename (a new inode), nothing else left behind.
   index.record(kDir, "b.yaml", settled(8), "v/d");
   index.save();
@@ -313,6 +313,56 @@ TEST_F(KindIndexTest, UncreatableCacheDirTurnsTheIndexOffQuietly) {
   index.save();
   EXPECT_FALSE(log.contains(LogLevel::warn, "kind index"));
   EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/missing"));
+}
+
+}  // namespace
+}  // namespace cdi
+
+namespace cdi {
+namespace {
+
+class KindIndexListingTest : public KindIndexTest {
+ protected:
+  FileStat dir_stat(int64_t when) {
+    FileStat st;
+    st.dev = 3;
+    st.ino = 99;
+    st.mode = 040755;
+    st.mtime_ns = st.ctime_ns = when;
+    return st;
+  }
+};
+
+TEST_F(KindIndexListingTest, KeptWhileTheDirIsUnchanged) {
+  fs.now = 100'000'000'000;
+  const std::vector<std::string> names{"a.yaml", "b.json"};
+  {
+    KindIndex index(fs, log, cache());
+    EXPECT_FALSE(index.listing("/etc/cdi", dir_stat(1'000)).has_value());
+    index.record_listing("/etc/cdi", dir_stat(1'000), names);
+    index.save();
+  }
+  KindIndex index(fs, log, cache());
+  auto listed = index.listing("/etc/cdi", dir_stat(1'000));
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(*listed, names);
+  // Any change of the dir (an entry created, removed or renamed) changes its mtime and ctime.
+  FileStat changed = dir_stat(1'000);
+  changed.ctime_ns = 2'000;
+  EXPECT_FALSE(index.listing("/etc/cdi", changed).has_value());
+  FileStat replaced = dir_stat(1'000);
+  replaced.ino = 100;
+  EXPECT_FALSE(index.listing("/etc/cdi", replaced).has_value());
+}
+
+TEST_F(KindIndexListingTest, ADirChangedWithinTheLastSecondIsNotKept) {
+  fs.now = 100'000'000'000;
+  KindIndex index(fs, log, cache());
+  FileStat recent = dir_stat(100'000'000'000 - 500'000'000);
+  index.record_listing("/etc/cdi", recent, {"a.yaml"});
+  index.save();
+  KindIndex reloaded(fs, log, cache());
+  EXPECT_FALSE(reloaded.listing("/etc/cdi", recent).has_value());
 }
 
 }  // namespace

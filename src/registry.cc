@@ -92,15 +92,19 @@ void Registry::scan_dir(const std::string& dir, int priority, const std::set<std
       return dir_problem(Error("spec dir is " + why + "; it is ignored").in_file(dir), true);
     }
   }
-  auto entries = fs_.list_dir(dir);
-  if (!entries.ok()) return dir_problem(Error(entries.error().message).in_file(dir), false);
+  // An unchanged dir has the names it had: the index keeps the last listing.
   std::vector<std::string> names;
-  for (const auto& e : *entries) {
-    auto format = codec::spec_format_for(e.name);
-    if (!format) continue;
-    names.push_back(e.name);
-    scan_file(dir, e.name, *format, priority, kinds);
+  if (auto listed = index_.listing(dir, *st)) {
+    names = std::move(*listed);
+  } else {
+    auto entries = fs_.list_dir(dir);
+    if (!entries.ok()) return dir_problem(Error(entries.error().message).in_file(dir), false);
+    for (auto& e : *entries) {
+      if (codec::spec_format_for(e.name)) names.push_back(std::move(e.name));
+    }
+    index_.record_listing(dir, *st, names);
   }
+  for (const auto& name : names) scan_file(dir, name, *codec::spec_format_for(name), priority, kinds);
   index_.retain(dir, names);
 }
 

@@ -14,6 +14,7 @@ FakeFs::FakeFs() { add("/", S_IFDIR | 0755); }
 FakeFs::Node& FakeFs::add(const std::string& path, uint32_t type_and_mode) {
   std::string parent = path_dirname(path);
   if (path != "/" && !nodes_.count(parent)) add_dir(parent);
+  touch_parent(path);
   Node& n = nodes_[path];
   n = Node{};
   n.st.mode = type_and_mode;
@@ -21,6 +22,15 @@ FakeFs::Node& FakeFs::add(const std::string& path, uint32_t type_and_mode) {
   n.st.dev = 1;
   n.st.mtime_ns = n.st.ctime_ns = 1'000'000'000'000'000'000;
   return n;
+}
+
+// Adding or removing an entry changes the dir's mtime and ctime, as on Linux.
+void FakeFs::touch_parent(const std::string& path) {
+  if (path == "/") return;
+  auto it = nodes_.find(path_dirname(path));
+  if (it == nodes_.end()) return;
+  ++dir_clock_;
+  it->second.st.mtime_ns = it->second.st.ctime_ns = dir_clock_;
 }
 
 FakeFs::Node& FakeFs::add_dir(const std::string& path, uint32_t mode) { return add(path, S_IFDIR | mode); }
@@ -52,7 +62,10 @@ FakeFs::Node& FakeFs::add_symlink(const std::string& path, std::string target) {
   return n;
 }
 
-void FakeFs::remove(const std::string& path) { nodes_.erase(path); }
+void FakeFs::remove(const std::string& path) {
+  nodes_.erase(path);
+  touch_parent(path);
+}
 
 FakeFs::Node* FakeFs::find(const std::string& path) {
   auto it = nodes_.find(path);

@@ -51,6 +51,7 @@ class FakeFs final : public Fs {
 
  private:
   Node& add(const std::string& path, uint32_t type_and_mode);
+  void touch_parent(const std::string& path);
   Result<std::string> real_path(const std::string& path, bool follow, int depth = 0);
   Result<const Node*> resolve(const std::string& path, bool follow);
 
@@ -60,6 +61,7 @@ class FakeFs final : public Fs {
   std::map<std::string, int> errors_;
   std::map<std::string, int> list_errors_;
   uint64_t next_ino_ = 100;
+  int64_t dir_clock_ = 1'000'000'000'000'000'000;
   uint32_t euid_ = 0;
   int64_t now_ns_ = 2'000'000'000'000'000'000;
 };
