@@ -13,6 +13,7 @@
 
 #include "support/fake_fs.h"
 
+#include "support/later.h"
 #include "support/temp_dir.h"
 
 namespace cdi {
@@ -205,20 +206,7 @@ TEST_F(InjectTest, KindsNotRequestedAreNotParsed) {
 
 using TempDir = testing::TempDir;
 
-class Later {
- public:
-  Later(milliseconds delay, std::function<void()> act)
-      : thread_([delay, act = std::move(act)] {
-          std::this_thread::sleep_for(delay);
-          act();
-        }) {}
-  ~Later() { thread_.join(); }
-  Later(const Later&) = delete;
-  Later& operator=(const Later&) = delete;
-
- private:
-  std::thread thread_;
-};
+using Later = testing::Later;
 
 const std::string kLateSpec =
     "cdiVersion: 0.6.0\nkind: late.com/dev\ndevices:\n- name: x\n  containerEdits:\n    env: [LATE=1]\n";

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "support/later.h"
 #include "support/temp_dir.h"
 
 namespace cdi {
@@ -28,21 +29,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Runs `act` on a thread after `delay`; joins on destruction.
-class Later {
- public:
-  Later(milliseconds delay, std::function<void()> act)
-      : thread_([delay, act = std::move(act)] {
-          std::this_thread::sleep_for(delay);
-          act();
-        }) {}
-  ~Later() { thread_.join(); }
-  Later(const Later&) = delete;
-  Later& operator=(const Later&) = delete;
-
- private:
-  std::thread thread_;
-};
+using Later = testing::Later;
 
 class SpecWaitTest : public ::testing::Test {
  protected:
