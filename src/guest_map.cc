@@ -46,14 +46,6 @@ std::string describe_json(const Event& e) {
   return codec::describe(e);
 }
 
-bool ascii_iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 class Decoder {
  public:
@@ -94,11 +86,7 @@ class Decoder {
       bool is_known = false;
       for (auto k : known) is_known = is_known || k == key.text;
       if (!is_known) {
-        std::string msg = "unknown field " + quote(key.text);
-        for (auto k : known) {
-          if (ascii_iequal(k, key.text)) msg += " (did you mean " + quote(k) + "? field names are case-sensitive)";
-        }
-        return fail(key, msg);
+        return fail(key, codec::unknown_field_message(key.text, known));
       }
       for (auto s : seen) {
         if (s == key.text) return fail(key, "duplicate field " + quote(key.text));

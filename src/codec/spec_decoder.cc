@@ -24,15 +24,6 @@ bool is_null(const Event& e) {
   return e.style == ScalarStyle::yaml_plain && e.tag.empty() && is_yaml_null(e.text);
 }
 
-bool ascii_iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 bool all_of(std::string_view s, bool (*pred)(char)) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -189,13 +180,10 @@ class Decoder {
     if (record_) spec_.positions[path()] = {at.line, at.column};
   }
 
-  std::string unknown_field_message(std::string_view key, std::initializer_list<std::string_view> known) const {
+  static std::string unknown_field(std::string_view key, std::initializer_list<std::string_view> known) {
     if (key == "<<") return "YAML merge keys (<<) are not supported";
-    std::string msg = "unknown field " + quote(key);
-    for (auto k : known) {
-      if (ascii_iequal(k, key)) return msg + " (did you mean " + quote(k) + "? field names are case-sensitive)";
-    }
-    if (key == "enableCMT" || key == "enableMBM") return msg + " (removed in CDI v1.1.0)";
+    std::string msg = unknown_field_message(key, known);
+    if (key == "enableCMT" || key == "enableMBM") msg += " (removed in CDI v1.1.0)";
     return msg;
   }
 
@@ -218,7 +206,7 @@ class Decoder {
       bool is_known = false;
       for (auto k : known) is_known = is_known || k == key.text;
       std::string problem;
-      if (!is_known) problem = unknown_field_message(key.text, known);
+      if (!is_known) problem = unknown_field(key.text, known);
       for (const auto& [k, line] : seen) {
         if (problem.empty() && k == key.text) {
           problem = "duplicate field " + quote(key.text) + " (first at line " + std::to_string(line) + ")";

@@ -15,6 +15,25 @@ std::string_view Tape::store(std::string_view text) {
   return overflow_.back();
 }
 
+namespace {
+bool ascii_iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::string unknown_field_message(std::string_view key, std::initializer_list<std::string_view> known) {
+  std::string msg = "unknown field " + quote(key);
+  for (auto k : known) {
+    if (ascii_iequal(k, key)) return msg + " (did you mean " + quote(k) + "? field names are case-sensitive)";
+  }
+  return msg;
+}
+
 std::string describe(const Event& e) {
   switch (e.type) {
     case EventType::map_start: return "a mapping";

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,9 @@ class Tape {
   std::string arena_;                // reserved once, never reallocated
   std::deque<std::string> overflow_;  // text that did not fit the reservation
 };
+
+// "unknown field "x"", with a hint when a known field differs only in case.
+std::string unknown_field_message(std::string_view key, std::initializer_list<std::string_view> known);
 
 // Human description of an event for messages: "a mapping", "the string \"x\"".
 std::string describe(const Event& e);
