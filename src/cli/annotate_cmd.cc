@@ -5,11 +5,12 @@
 #include <cstdio>
 #include <memory>
 
-#include "annotations.h"
+#include "base/hash.h"
+#include "spec/annotations.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "text.h"
+#include "base/text.h"
 
 namespace cdi::cli {
 
@@ -22,21 +23,10 @@ struct AnnotateOptions {
   OutputFormat output = OutputFormat::text;
 };
 
-std::string digest(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (char c : s) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
-
 int run_annotate(const AnnotateOptions& o) {
   auto value = annotation_value(o.devices);
   if (!value.ok()) return report(value.error());
-  auto key = annotation_key(o.plugin, o.device_id.empty() ? digest(*value) : o.device_id);
+  auto key = annotation_key(o.plugin, o.device_id.empty() ? fnv1a64_hex(*value) : o.device_id);
   if (!key.ok()) return report(key.error());
   std::string out;
   if (o.output == OutputFormat::json) {

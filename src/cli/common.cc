@@ -9,10 +9,10 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include "fs.h"
-#include "guest_map.h"
-#include "kind_index.h"
-#include "text.h"
+#include "base/fs.h"
+#include "guest/guest_map.h"
+#include "registry/kind_index.h"
+#include "base/text.h"
 
 namespace cdi::cli {
 

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "error.h"
-#include "injector.h"
-#include "logger.h"
+#include "base/error.h"
+#include "inject/injector.h"
+#include "base/logger.h"
 
 namespace cdi::cli {
 

@@ -12,16 +12,16 @@
 #include <charconv>
 #include <memory>
 
-#include "atomic_file.h"
+#include "base/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "fs.h"
-#include "guest_map.h"
-#include "guest_translate.h"
-#include "host_devices.h"
-#include "oci_document.h"
-#include "text.h"
+#include "base/fs.h"
+#include "guest/guest_map.h"
+#include "guest/guest_translate.h"
+#include "guest/host_devices.h"
+#include "edits/oci_document.h"
+#include "base/text.h"
 
 namespace cdi::cli {
 

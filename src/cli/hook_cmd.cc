@@ -7,13 +7,13 @@
 // --guest-map), or a Kata pod sandbox, passes through unchanged.
 #include <memory>
 
-#include "atomic_file.h"
-#include "cli/bundle.h"
+#include "base/atomic_file.h"
+#include "app/bundle.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "injector.h"
-#include "oci_document.h"
-#include "text.h"
+#include "inject/injector.h"
+#include "edits/oci_document.h"
+#include "base/text.h"
 
 namespace cdi::cli {
 

@@ -3,16 +3,16 @@
 // edit (--explain); or rewrite the file in place.
 #include <memory>
 
-#include "atomic_file.h"
-#include "cli/bundle.h"
+#include "base/atomic_file.h"
+#include "app/bundle.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "fs.h"
-#include "injector.h"
-#include "oci_document.h"
-#include "text.h"
-#include "text_diff.h"
+#include "base/fs.h"
+#include "inject/injector.h"
+#include "edits/oci_document.h"
+#include "base/text.h"
+#include "base/text_diff.h"
 
 namespace cdi::cli {
 

@@ -8,10 +8,10 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "fs.h"
-#include "qualified_name.h"
-#include "registry.h"
-#include "text.h"
+#include "base/fs.h"
+#include "spec/qualified_name.h"
+#include "registry/registry.h"
+#include "base/text.h"
 
 namespace cdi::cli {
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "error.h"
-#include "json.h"
+#include "base/error.h"
+#include "base/json.h"
 
 namespace cdi::cli {
 

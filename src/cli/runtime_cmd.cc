@@ -16,12 +16,12 @@
 #include <ctime>
 #include <memory>
 
-#include "cli/bundle.h"
+#include "app/bundle.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "fs.h"
-#include "runtime_args.h"
-#include "text.h"
+#include "base/fs.h"
+#include "app/runtime_args.h"
+#include "base/text.h"
 
 namespace cdi::cli {
 

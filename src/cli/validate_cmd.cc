@@ -7,11 +7,11 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "codec/spec_codec.h"
-#include "fs.h"
-#include "registry.h"
-#include "spec_check.h"
-#include "text.h"
+#include "spec/codec/spec_codec.h"
+#include "base/fs.h"
+#include "registry/registry.h"
+#include "spec/spec_check.h"
+#include "base/text.h"
 
 namespace cdi::cli {
 

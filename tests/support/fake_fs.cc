@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "text.h"
+#include "base/text.h"
 
 namespace cdi::testing {
 

@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "fs.h"
+#include "base/fs.h"
 
 namespace cdi::testing {
 

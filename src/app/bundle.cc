@@ -1,0 +1,52 @@
+#include "app/bundle.h"
+
+#include "base/atomic_file.h"
+#include "base/fs.h"
+#include "base/text.h"
+
+namespace cdi::cli {
+
+Error locate_config_error(Error error, const std::string& source) {
+  if (error.file.empty() && !error.context.empty() && error.context.front() == "OCI config") {
+    error.context.erase(error.context.begin());
+    error.in_file(source, error.line, error.column);
+  }
+  return error;
+}
+
+Result<bool> adjust_requested(OciDocument& config, const std::string& source, Logger& logger,
+                              const InjectOptions& options) {
+  if (is_kata_pod_sandbox(config)) {
+    logger.debug("Kata pod sandbox: nothing to inject");
+    return false;
+  }
+  auto devices = requested_devices(config);
+  if (!devices.ok()) {
+    Error e = std::move(devices).error();
+    return std::move(e.in_file(source, e.line, e.column));
+  }
+  if (devices->empty() && !options.guest_map) return false;
+  RealFs fs;
+  auto report = adjust_config(config, *devices, fs, logger, options);
+  if (!report.ok()) return locate_config_error(std::move(report).error(), source);
+  if (!report->devices.empty()) logger.info("injected " + join(report->devices, ", "));
+  return true;
+}
+
+Result<bool> adjust_bundle(const std::string& bundle, Logger& logger, const InjectOptions& options) {
+  std::string path = path_join(bundle, "config.json");
+  auto bytes = read_file_or_stdin(path, kMaxConfigBytes);
+  if (!bytes.ok()) return std::move(bytes).error();
+  auto config = OciDocument::parse(*bytes);
+  if (!config.ok()) {
+    Error e = std::move(config).error();
+    return std::move(e.in_file(path, e.line, e.column));
+  }
+  auto changed = adjust_requested(*config, path, logger, options);
+  if (!changed.ok()) return std::move(changed).error();
+  if (!*changed) return false;
+  CDI_TRY(write_file_atomic(path, config->serialize(true)));
+  return true;
+}
+
+}  // namespace cdi::cli

@@ -1,0 +1,333 @@
+#include "edits/oci_document.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <vector>
+
+#include "spec/codec/json_tape.h"
+#include "base/text.h"
+
+namespace cdi {
+
+namespace {
+
+// Forwards SAX events to the document while bounding the nesting depth.
+class DepthLimited {
+ public:
+  explicit DepthLimited(rapidjson::Document& d) : d_(d) {}
+  bool Null() { return d_.Null(); }
+  bool Bool(bool b) { return d_.Bool(b); }
+  bool Int(int i) { return d_.Int(i); }
+  bool Uint(unsigned u) { return d_.Uint(u); }
+  bool Int64(int64_t i) { return d_.Int64(i); }
+  bool Uint64(uint64_t u) { return d_.Uint64(u); }
+  bool Double(double x) { return d_.Double(x); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool c) { return d_.RawNumber(s, n, c); }
+  bool String(const char* s, rapidjson::SizeType n, bool c) { return d_.String(s, n, c); }
+  bool Key(const char* s, rapidjson::SizeType n, bool c) { return d_.Key(s, n, c); }
+  bool StartObject() { return ++depth_ <= kMaxConfigDepth && d_.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) {
+    --depth_;
+    return d_.EndObject(n);
+  }
+  bool StartArray() { return ++depth_ <= kMaxConfigDepth && d_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) {
+    --depth_;
+    return d_.EndArray(n);
+  }
+  bool too_deep() const { return depth_ > kMaxConfigDepth; }
+
+ private:
+  rapidjson::Document& d_;
+  size_t depth_ = 0;
+};
+
+constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                            rapidjson::kParseFullPrecisionFlag;
+
+}  // namespace
+
+Result<OciDocument> OciDocument::parse(std::string_view bytes) {
+  if (bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) return Error("empty input: expected a JSON object");
+  if (bytes.find('\0') != std::string_view::npos) return Error("invalid JSON: NUL byte in the input");
+  OciDocument out;
+  rapidjson::ParseResult result;
+  bool too_deep = false;
+  auto generate = [&](rapidjson::Document& d) {
+    DepthLimited handler(d);
+    rapidjson::MemoryStream stream(bytes.data(), bytes.size());
+    rapidjson::Reader reader;
+    result = reader.Parse<kFlags>(stream, handler);
+    too_deep = handler.too_deep();
+    return !result.IsError();
+  };
+  out.doc_.Populate(generate);
+  if (result.IsError()) {
+    auto lc = codec::line_column_at(bytes, result.Offset());
+    std::string msg = too_deep ? "JSON nested deeper than " + std::to_string(kMaxConfigDepth) + " levels"
+                               : std::string("invalid JSON: ") + rapidjson::GetParseError_En(result.Code());
+    return Error(msg).at(lc.line, lc.column);
+  }
+  if (!out.doc_.IsObject()) return Error("expected a JSON object, got " + json_type_name(out.doc_));
+  CDI_TRY(check_unique_keys(out.doc_, ""));
+  return out;
+}
+
+namespace {
+
+// Serialises the DOM as RapidJSON's writers would (same escapes, number forms
+// and pretty layout), copying unescaped runs of a string whole: the output is
+// written on every injection.
+// Bytes a JSON string must escape: control characters, '"' and '\\'.
+constexpr auto kEscape = [] {
+  std::array<bool, 256> t{};
+  for (size_t c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}();
+
+class JsonOut {
+ public:
+  JsonOut(std::string& out, bool pretty) : out_(out), pretty_(pretty) {}
+
+  void value(const JsonValue& v, size_t depth) {
+    switch (v.GetType()) {
+      case rapidjson::kNullType: out_ += "null"; break;
+      case rapidjson::kFalseType: out_ += "false"; break;
+      case rapidjson::kTrueType: out_ += "true"; break;
+      case rapidjson::kStringType: string(json_view(v)); break;
+      case rapidjson::kNumberType: number(v); break;
+      case rapidjson::kObjectType: object(v, depth); break;
+      case rapidjson::kArrayType: array(v, depth); break;
+    }
+  }
+
+ private:
+  void newline(size_t depth) {
+    if (!pretty_) return;
+    out_ += '\n';
+    out_.append(2 * depth, ' ');
+  }
+
+  void object(const JsonValue& v, size_t depth) {
+    if (v.MemberCount() == 0) {
+      out_ += "{}";
+      return;
+    }
+    out_ += '{';
+    bool first = true;
+    for (const auto& m : v.GetObject()) {
+      if (!first) out_ += ',';
+      first = false;
+      newline(depth + 1);
+      string(json_view(m.name));
+      out_ += pretty_ ? ": " : ":";
+      value(m.value, depth + 1);
+    }
+    newline(depth);
+    out_ += '}';
+  }
+
+  void array(const JsonValue& v, size_t depth) {
+    if (v.Size() == 0) {
+      out_ += "[]";
+      return;
+    }
+    out_ += '[';
+    bool first = true;
+    for (const auto& item : v.GetArray()) {
+      if (!first) out_ += ',';
+      first = false;
+      newline(depth + 1);
+      value(item, depth + 1);
+    }
+    newline(depth);
+    out_ += ']';
+  }
+
+  void number(const JsonValue& v) {
+    char buf[32];
+    char* end = buf;
+    if (v.IsUint64()) {
+      end = std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr;
+    } else if (v.IsInt64()) {
+      end = std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr;
+    } else {
+      end = rapidjson::internal::dtoa(v.GetDouble(), buf);
+    }
+    out_.append(buf, static_cast<size_t>(end - buf));
+  }
+
+  void string(std::string_view s) {
+    out_ += '"';
+    size_t run = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      while (i < s.size() && !kEscape[static_cast<unsigned char>(s[i])]) ++i;
+      if (i == s.size()) break;
+      auto c = static_cast<unsigned char>(s[i]);
+      out_.append(s.substr(run, i - run));
+      run = i + 1;
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\b': out_ += "\\b"; break;
+        case '\f': out_ += "\\f"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        default: {
+          static const char* hex = "0123456789ABCDEF";
+          out_ += "\\u00";
+          out_ += hex[c >> 4];
+          out_ += hex[c & 0xF];
+        }
+      }
+    }
+    out_.append(s.substr(run));
+    out_ += '"';
+  }
+
+  std::string& out_;
+  bool pretty_;
+};
+
+}  // namespace
+
+std::string OciDocument::serialize(bool pretty) const {
+  std::string out;
+  out.reserve(8192);
+  JsonOut(out, pretty).value(doc_, 0);
+  out += '\n';
+  return out;
+}
+
+OciDocument OciDocument::clone() const {
+  OciDocument copy;
+  copy.doc_.CopyFrom(doc_, copy.doc_.GetAllocator());
+  return copy;
+}
+
+AnnotationList OciDocument::annotations() const {
+  AnnotationList out;
+  auto it = doc_.FindMember("annotations");
+  if (it == doc_.MemberEnd() || !it->value.IsObject()) return out;
+  for (const auto& m : it->value.GetObject()) {
+    if (m.value.IsString()) out.emplace_back(std::string(json_view(m.name)), std::string(json_view(m.value)));
+  }
+  return out;
+}
+
+std::string OciDocument::string_member(std::string_view key) const {
+  auto it = doc_.FindMember(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size())));
+  if (it == doc_.MemberEnd() || !it->value.IsString()) return {};
+  return std::string(json_view(it->value));
+}
+
+bool OciDocument::has_member(std::string_view key) const {
+  return doc_.HasMember(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size())));
+}
+
+// A config never has "bundle" or "status": either one makes the input a state,
+// so a state missing its bundle is refused instead of passed through.
+bool OciDocument::is_state() const { return has_member("bundle") || has_member("status"); }
+
+std::string_view json_view(const JsonValue& v) {
+  if (!v.IsString()) return {};
+  return {v.GetString(), v.GetStringLength()};
+}
+
+JsonValue json_string(std::string_view s, JsonAllocator& a) {
+  return JsonValue(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+std::string json_type_name(const JsonValue& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "a boolean";
+    case rapidjson::kObjectType: return "an object";
+    case rapidjson::kArrayType: return "an array";
+    case rapidjson::kStringType: return "a string";
+    case rapidjson::kNumberType: return "a number";
+  }
+  return "a value";
+}
+
+namespace {
+std::string child_path(std::string_view path, std::string_view key) {
+  return path.empty() ? std::string(key) : std::string(path) + "." + std::string(key);
+}
+}  // namespace
+
+Status check_unique_keys(const JsonValue& object, std::string_view path) {
+  if (!object.IsObject() || object.MemberCount() < 2) return {};
+  auto duplicate = [&](std::string_view key) {
+    Error e("duplicate key " + quote(key));
+    e.field = path.empty() ? "(root)" : std::string(path);
+    return e;
+  };
+  // The objects an injection touches have a handful of keys: compare pairwise
+  // without allocating; sort only large objects (annotations).
+  if (object.MemberCount() <= 16) {
+    for (auto a = object.MemberBegin(); a != object.MemberEnd(); ++a) {
+      for (auto b = a + 1; b != object.MemberEnd(); ++b) {
+        if (a->name.GetStringLength() == b->name.GetStringLength() && json_view(a->name) == json_view(b->name)) {
+          return duplicate(json_view(a->name));
+        }
+      }
+    }
+    return {};
+  }
+  std::vector<std::string_view> keys;
+  keys.reserve(object.MemberCount());
+  for (const auto& m : object.GetObject()) keys.push_back(json_view(m.name));
+  std::sort(keys.begin(), keys.end());
+  auto dup = std::adjacent_find(keys.begin(), keys.end());
+  if (dup == keys.end()) return {};
+  return duplicate(*dup);
+}
+
+Result<JsonValue*> find_member(JsonValue& object, std::string_view key, std::string_view path) {
+  CDI_TRY(check_unique_keys(object, path));
+  auto it = object.FindMember(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size())));
+  if (it == object.MemberEnd()) return static_cast<JsonValue*>(nullptr);
+  return &it->value;
+}
+
+namespace {
+Result<JsonValue*> ensure_kind(JsonValue& object, std::string_view key, std::string_view path, JsonAllocator& a,
+                               rapidjson::Type type) {
+  auto found = find_member(object, key, path);
+  if (!found.ok()) return std::move(found).error();
+  JsonValue* v = *found;
+  if (!v) {
+    object.AddMember(json_string(key, a), JsonValue(type), a);
+    v = &(object.MemberEnd() - 1)->value;
+    return v;
+  }
+  if (v->IsNull()) {
+    v->SetNull();
+    *v = JsonValue(type);
+    return v;
+  }
+  if (v->GetType() != type) {
+    Error e("expected " + std::string(type == rapidjson::kObjectType ? "an object" : "an array") + ", got " +
+            json_type_name(*v));
+    e.field = child_path(path, key);
+    return e;
+  }
+  return v;
+}
+}  // namespace
+
+Result<JsonValue*> ensure_object(JsonValue& object, std::string_view key, std::string_view path, JsonAllocator& a) {
+  return ensure_kind(object, key, path, a, rapidjson::kObjectType);
+}
+
+Result<JsonValue*> ensure_array(JsonValue& object, std::string_view key, std::string_view path, JsonAllocator& a) {
+  return ensure_kind(object, key, path, a, rapidjson::kArrayType);
+}
+
+}  // namespace cdi

@@ -1,0 +1,532 @@
+#include "registry/registry.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/fake_fs.h"
+
+#include "support/temp_dir.h"
+
+namespace cdi {
+namespace {
+
+using testing::FakeFs;
+
+// A spec of `kind` whose devices each set FROM=<tag> (to tell definitions apart).
+std::string spec_yaml(const std::string& kind, const std::vector<std::string>& devices, const std::string& tag) {
+  std::string out = "cdiVersion: 0.6.0\nkind: " + kind + "\ndevices:\n";
+  for (const auto& d : devices) out += "- name: " + d + "\n  containerEdits:\n    env: [FROM=" + tag + "]\n";
+  return out;
+}
+
+std::string spec_json(const std::string& kind, const std::vector<std::string>& devices, const std::string& tag) {
+  std::string out = R"({"cdiVersion": "0.6.0", "kind": ")" + kind + R"(", "devices": [)";
+  for (size_t i = 0; i < devices.size(); ++i) {
+    if (i) out += ", ";
+    out += R"({"name": ")" + devices[i] + R"(", "containerEdits": {"env": ["FROM=)" + tag + R"("]}})";
+  }
+  return out + "]}";
+}
+
+const std::string kEtc = "/etc/cdi";
+const std::string kRun = "/var/run/cdi";
+
+RegistryOptions options(std::vector<std::string> dirs = {kEtc, kRun}) {
+  RegistryOptions o;
+  o.spec_dirs = std::move(dirs);
+  return o;
+}
+
+// The FROM tag of the definition a name resolves to, or "error: <to_string>".
+std::string resolve_tag(Registry& r, std::string_view name) {
+  auto def = r.resolve(name);
+  if (!def.ok()) return "error: " + def.error().to_string();
+  const auto& env = def->device->edits.env;
+  return env.empty() ? "(no env)" : env[0].substr(5);
+}
+
+bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+std::string warnings(const MemoryLogger& log) {
+  std::string out;
+  for (const auto& e : log.entries) {
+    if (e.level == LogLevel::warn) out += e.message + "\n";
+  }
+  return out;
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  RegistryTest() {
+    fs.add_dir(kEtc);
+    fs.add_dir(kRun);
+  }
+  // A registry over the two default dirs, loaded for the kinds given (all when empty).
+  Registry& load(std::set<std::string> kinds = {}, RegistryOptions o = options()) {
+    registry = std::make_unique<Registry>(fs, log, std::move(o));
+    if (kinds.empty()) {
+      registry->load_all();
+    } else {
+      registry->load(kinds);
+    }
+    return *registry;
+  }
+
+  FakeFs fs;
+  MemoryLogger log;
+  std::unique_ptr<Registry> registry;
+};
+
+// ---- priority and conflicts ---------------------------------------------------
+
+TEST_F(RegistryTest, LaterDirWinsSilently) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d", "only-etc"}, "etc"));
+  fs.add_file(kRun + "/a.yaml", spec_yaml("v.com/c", {"d"}, "run"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=d"), "run");
+  EXPECT_EQ(resolve_tag(r, "v.com/c=only-etc"), "etc");
+  EXPECT_TRUE(r.problems().empty());
+  EXPECT_EQ(warnings(log), "");
+  auto def = r.resolve("v.com/c=d");
+  ASSERT_TRUE(def.ok());
+  EXPECT_EQ(def->spec->path, kRun + "/a.yaml");
+  EXPECT_EQ(def->spec->priority, 1);
+  EXPECT_EQ(def->qualified_name(), "v.com/c=d");
+  // Both definitions are listed, highest priority first.
+  const auto& defs = r.definitions().at("v.com/c=d");
+  ASSERT_EQ(defs.size(), 2u);
+  EXPECT_EQ(defs[0].spec->path, kRun + "/a.yaml");
+  EXPECT_EQ(defs[1].spec->path, kEtc + "/a.yaml");
+}
+
+TEST_F(RegistryTest, SamePriorityConflictPoisonsOnlyThatName) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d", "x"}, "a"));
+  fs.add_file(kEtc + "/b.json", spec_json("v.com/c", {"y", "d"}, "b"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=d"),
+            "error: unresolvable CDI device \"v.com/c=d\": conflicting definitions in \"/etc/cdi/a.yaml\" and "
+            "\"/etc/cdi/b.json\" (same spec dir)");
+  EXPECT_EQ(resolve_tag(r, "v.com/c=x"), "a");
+  EXPECT_EQ(resolve_tag(r, "v.com/c=y"), "b");
+}
+
+// docs/decisions.md: a definition in a higher-priority dir wins over a
+// conflict in a lower one (the reference leaves the name unresolvable).
+TEST_F(RegistryTest, HigherPriorityDefinitionRescuesALowerConflict) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d"}, "a"));
+  fs.add_file(kEtc + "/b.yaml", spec_yaml("v.com/c", {"d"}, "b"));
+  fs.add_file(kRun + "/c.yaml", spec_yaml("v.com/c", {"d"}, "c"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=d"), "c");
+}
+
+TEST_F(RegistryTest, HigherPriorityConflictIsNotRescuedByALowerDefinition) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d"}, "a"));
+  fs.add_file(kRun + "/b.yaml", spec_yaml("v.com/c", {"d"}, "b"));
+  fs.add_file(kRun + "/c.yaml", spec_yaml("v.com/c", {"d"}, "c"));
+  Registry& r = load();
+  std::string out = resolve_tag(r, "v.com/c=d");
+  EXPECT_TRUE(contains(out, "conflicting definitions in \"/var/run/cdi/b.yaml\" and \"/var/run/cdi/c.yaml\"")) << out;
+}
+
+TEST_F(RegistryTest, FilesOfOneKindMerge) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"a"}, "a"));
+  fs.add_file(kEtc + "/b.yaml", spec_yaml("v.com/c", {"b"}, "b"));
+  Registry& r = load({"v.com/c"});
+  EXPECT_EQ(resolve_tag(r, "v.com/c=a"), "a");
+  EXPECT_EQ(resolve_tag(r, "v.com/c=b"), "b");
+}
+
+// ---- resolve() errors -----------------------------------------------------------
+
+TEST_F(RegistryTest, NoSpecOfTheKind) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d"}, "a"));
+  Registry& r = load({"other.com/x"});
+  EXPECT_EQ(resolve_tag(r, "other.com/x=d"),
+            "error: unresolvable CDI device \"other.com/x=d\": no spec of kind \"other.com/x\" in \"/etc/cdi\", "
+            "\"/var/run/cdi\"");
+}
+
+TEST_F(RegistryTest, KindPresentNameMissingListsNames) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"gpu0", "gpu1"}, "a"));
+  fs.add_file(kRun + "/b.yaml", spec_yaml("v.com/c", {"all"}, "b"));
+  Registry& r = load({"v.com/c"});
+  EXPECT_EQ(resolve_tag(r, "v.com/c=gpu9"),
+            "error: unresolvable CDI device \"v.com/c=gpu9\": no device \"gpu9\" in \"/etc/cdi/a.yaml\", "
+            "\"/var/run/cdi/b.yaml\" (it has gpu0, gpu1, all)");
+}
+
+TEST_F(RegistryTest, ManyNamesAreCut) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) names.push_back("d" + std::to_string(i));
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", names, "a"));
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=zz");
+  EXPECT_TRUE(contains(out, "(it has d0, d1, d2, d3, d4, d5, d6, d7, ...)")) << out;
+}
+
+TEST_F(RegistryTest, ResolveRefusesUnqualifiedNames) {
+  Registry& r = load();
+  EXPECT_FALSE(r.resolve("gpu0").ok());
+  EXPECT_FALSE(r.resolve("v.com/c=").ok());
+}
+
+TEST_F(RegistryTest, NamesMatchExactly) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"Gpu"}, "a"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=Gpu"), "a");
+  EXPECT_TRUE(resolve_tag(r, "v.com/c=gpu").starts_with("error: ")) << "names are case-sensitive";
+}
+
+// ---- broken specs ---------------------------------------------------------------
+
+TEST_F(RegistryTest, BrokenSpecNeverHidesGoodOnes) {
+  fs.add_file(kEtc + "/bad.yaml", "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: [\n");
+  fs.add_file(kEtc + "/good.yaml", spec_yaml("v.com/c", {"good"}, "good"));
+  fs.add_file(kEtc + "/invalid.yaml", spec_yaml("v.com/c", {"bad_"}, "invalid"));
+  Registry& r = load({"v.com/c"});
+  EXPECT_EQ(resolve_tag(r, "v.com/c=good"), "good");
+  ASSERT_EQ(r.problems().size(), 2u);
+  EXPECT_EQ(r.problems()[0].path, kEtc + "/bad.yaml");
+  EXPECT_EQ(r.problems()[0].kind, "v.com/c");
+  EXPECT_EQ(r.problems()[1].path, kEtc + "/invalid.yaml");
+  EXPECT_EQ(r.problems()[1].errors.at(0).field, "devices[0].name");
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec file: /etc/cdi/bad.yaml:")) << warnings(log);
+  // A missing name of that kind is blamed on the broken file, located.
+  std::string out = resolve_tag(r, "v.com/c=missing");
+  EXPECT_TRUE(contains(out, "/etc/cdi/bad.yaml:5:1: ")) << out;
+  EXPECT_TRUE(contains(out, "invalid YAML")) << out;
+  EXPECT_TRUE(contains(out, "(and 1 more unusable spec files)")) << out;
+}
+
+TEST_F(RegistryTest, BrokenSpecOfAnotherKindIsNotBlamed) {
+  fs.add_file(kEtc + "/bad.yaml", spec_yaml("w.com/c", {"bad_"}, "bad"));
+  fs.add_file(kEtc + "/good.yaml", spec_yaml("v.com/c", {"good"}, "good"));
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=missing");
+  EXPECT_FALSE(contains(out, "bad.yaml")) << out;
+  EXPECT_TRUE(contains(out, "no device \"missing\"")) << out;
+}
+
+TEST_F(RegistryTest, BrokenSpecWhoseKindCannotBeToldIsNamed) {
+  fs.add_file(kEtc + "/garbled.yaml", "kind: [\n");
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=d");
+  EXPECT_TRUE(contains(out, "/etc/cdi/garbled.yaml:2:1: invalid YAML")) << out;
+}
+
+TEST_F(RegistryTest, ValidationUsesTheOptions) {
+  fs.add_file(kEtc + "/rel.yaml",
+              "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: d\n  containerEdits:\n"
+              "    deviceNodes: [{path: dev/x}]\n");
+  EXPECT_EQ(resolve_tag(load(), "v.com/c=d"), "(no env)");
+  RegistryOptions strict = options();
+  strict.validate.strict = true;
+  std::string out = resolve_tag(load({}, strict), "v.com/c=d");
+  EXPECT_TRUE(contains(out, "not absolute")) << out;
+}
+
+TEST_F(RegistryTest, RecordPositionsLocatesValidationErrors) {
+  fs.add_file(kEtc + "/a.yaml", "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: d\n  containerEdits:\n"
+                                "    env: [OK=1, NOTOK]\n");
+  RegistryOptions o = options();
+  o.record_positions = true;
+  Registry& r = load({}, o);
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_EQ(r.problems()[0].errors.at(0).located(),
+            "/etc/cdi/a.yaml:6:17: devices[0].containerEdits.env[1]: invalid environment variable \"NOTOK\": "
+            "expected KEY=VALUE");
+}
+
+// ---- directories ----------------------------------------------------------------
+
+TEST_F(RegistryTest, MissingDirSkippedQuietly) {
+  fs.remove(kRun);
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d"}, "a"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=d"), "a");
+  EXPECT_TRUE(r.problems().empty());
+  EXPECT_EQ(warnings(log), "");
+}
+
+TEST_F(RegistryTest, UnreadableDirSkippedWithAWarning) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"a"}, "a"));
+  fs.add_file(kRun + "/b.yaml", spec_yaml("v.com/c", {"b"}, "b"));
+  fs.set_list_error(kEtc, EACCES);
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=b"), "b");
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_TRUE(r.problems()[0].is_dir);
+  EXPECT_EQ(r.problems()[0].path, kEtc);
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec dir: /etc/cdi: ")) << warnings(log);
+  EXPECT_TRUE(contains(warnings(log), "Permission denied")) << warnings(log);
+}
+
+TEST_F(RegistryTest, DirThatCannotBeStatedSkippedWithAWarning) {
+  fs.add_file(kRun + "/b.yaml", spec_yaml("v.com/c", {"b"}, "b"));
+  fs.set_error(kEtc, EACCES);
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=b"), "b");
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec dir: /etc/cdi: ")) << warnings(log);
+}
+
+TEST_F(RegistryTest, NotADirSkippedWithAWarning) {
+  fs.remove(kEtc);
+  fs.add_file(kEtc, "not a dir");
+  fs.add_file(kRun + "/b.yaml", spec_yaml("v.com/c", {"b"}, "b"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=b"), "b");
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec dir: /etc/cdi: not a directory")) << warnings(log);
+}
+
+TEST_F(RegistryTest, DanglingDirLinkSkippedWithAWarning) {
+  fs.remove(kEtc);
+  fs.add_symlink(kEtc, "/nowhere");
+  fs.add_file(kRun + "/b.yaml", spec_yaml("v.com/c", {"b"}, "b"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=b"), "b");
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec dir: /etc/cdi")) << warnings(log);
+}
+
+TEST_F(RegistryTest, SymlinkedDirFollowed) {
+  fs.remove(kEtc);
+  fs.add_file("/opt/cdi/a.yaml", spec_yaml("v.com/c", {"a"}, "a"));
+  fs.add_symlink(kEtc, "/opt/cdi");
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=a"), "a");
+  EXPECT_EQ(r.resolve("v.com/c=a")->spec->path, kEtc + "/a.yaml");
+}
+
+// ---- permissions ----------------------------------------------------------------
+
+struct InsecureCase {
+  const char* name;
+  uint32_t mode;
+  uint32_t uid;
+  uint32_t gid;
+  uint32_t euid;
+  const char* reason;  // nullptr: trusted
+};
+
+void PrintTo(const InsecureCase& c, std::ostream* os) { *os << c.name; }
+
+class InsecureFileTest : public RegistryTest, public ::testing::WithParamInterface<InsecureCase> {};
+
+TEST_P(InsecureFileTest, IgnoredWithAWarningNamingIt) {
+  const InsecureCase& c = GetParam();
+  auto& n = fs.add_file(kEtc + "/x.yaml", spec_yaml("v.com/c", {"d"}, "x"), c.mode);
+  n.st.uid = c.uid;
+  n.st.gid = c.gid;
+  fs.set_euid(c.euid);
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=d");
+  if (c.reason == nullptr) {
+    EXPECT_EQ(out, "x");
+    EXPECT_EQ(warnings(log), "");
+    return;
+  }
+  EXPECT_TRUE(out.starts_with("error: unresolvable CDI device \"v.com/c=d\": /etc/cdi/x.yaml: ")) << out;
+  EXPECT_TRUE(contains(out, c.reason)) << out;
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec file: /etc/cdi/x.yaml: spec file is ")) << warnings(log);
+  EXPECT_TRUE(contains(warnings(log), c.reason)) << warnings(log);
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_TRUE(r.problems()[0].insecure);
+  // Turned off, the file is used.
+  RegistryOptions o = options();
+  o.check_permissions = false;
+  EXPECT_EQ(resolve_tag(load({"v.com/c"}, o), "v.com/c=d"), "x");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, InsecureFileTest,
+    ::testing::Values(InsecureCase{"world_writable", 0666, 0, 0, 0, "writable by every user (mode 0666)"},
+                      InsecureCase{"world_writable_sticky", 01646, 0, 0, 0, "writable by every user (mode 1646)"},
+                      InsecureCase{"group_writable_other_group", 0664, 0, 1000, 0, "writable by group 1000 (mode 0664)"},
+                      InsecureCase{"group_writable_root_group", 0664, 0, 0, 0, nullptr},
+                      InsecureCase{"owned_by_other_user", 0644, 1000, 0, 0, "owned by uid 1000"},
+                      InsecureCase{"owned_by_us", 0644, 1000, 1000, 1000, nullptr},
+                      InsecureCase{"root_owned_for_user", 0644, 0, 0, 1000, nullptr},
+                      InsecureCase{"read_only_for_all", 0444, 0, 0, 0, nullptr}),
+    [](const ::testing::TestParamInfo<InsecureCase>& i) { return i.param.name; });
+
+TEST_F(RegistryTest, InsecureDirIgnored) {
+  fs.add_dir(kEtc, 0777);
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d"}, "a"));
+  Registry& r = load();
+  EXPECT_TRUE(resolve_tag(r, "v.com/c=d").starts_with("error: ")) << resolve_tag(r, "v.com/c=d");
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec dir: /etc/cdi: spec dir is writable by every user (mode 0777)"))
+      << warnings(log);
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_TRUE(r.problems()[0].is_dir);
+  EXPECT_TRUE(r.problems()[0].insecure);
+}
+
+TEST_F(RegistryTest, InsecureFileIsNamedOnlyForItsKind) {
+  fs.add_file(kEtc + "/x.yaml", spec_yaml("k2.com/c", {"d"}, "x"), 0666);
+  fs.add_file(kEtc + "/ok.yaml", spec_yaml("k1.com/c", {"a"}, "ok"));
+  Registry& r = load({"k1.com/c", "k2.com/c"});
+  std::string first = resolve_tag(r, "k1.com/c=b");
+  EXPECT_FALSE(contains(first, "x.yaml")) << first;
+  // Asked after another unresolvable name, the insecure file is still named.
+  std::string second = resolve_tag(r, "k2.com/c=d");
+  EXPECT_TRUE(contains(second, "/etc/cdi/x.yaml")) << second;
+  EXPECT_TRUE(contains(second, "writable by every user")) << second;
+  std::string again = resolve_tag(r, "k2.com/c=d");
+  EXPECT_EQ(again, second);
+}
+
+TEST_F(RegistryTest, KindlessBrokenFileNamedForEveryMissingName) {
+  fs.add_file(kEtc + "/garbled.json", "{\"kind\": 5");
+  Registry& r = load({"a.com/c", "b.com/c"});
+  EXPECT_TRUE(contains(resolve_tag(r, "a.com/c=d"), "garbled.json")) << resolve_tag(r, "a.com/c=d");
+  EXPECT_TRUE(contains(resolve_tag(r, "b.com/c=d"), "garbled.json")) << resolve_tag(r, "b.com/c=d");
+}
+
+// ---- which files ------------------------------------------------------------------
+
+TEST_F(RegistryTest, OnlyExactJsonAndYamlExtensions) {
+  for (const char* name : {"a.yml", "b.JSON", "c.YAML", "x.yaml.tmp", "spec.123.tmp", "yaml", "d.yaml~", "e.json.bak"}) {
+    fs.add_file(kEtc + "/" + name, spec_yaml("v.com/c", {"d"}, name));
+  }
+  Registry& r = load();
+  EXPECT_TRUE(resolve_tag(r, "v.com/c=d").starts_with("error: ")) << resolve_tag(r, "v.com/c=d");
+  EXPECT_EQ(fs.read_count, 0);
+  EXPECT_TRUE(r.problems().empty());
+}
+
+TEST_F(RegistryTest, NotRecursive) {
+  fs.add_file(kEtc + "/sub/a.yaml", spec_yaml("v.com/c", {"d"}, "sub"));
+  fs.add_dir(kEtc + "/dir.yaml");
+  Registry& r = load();
+  EXPECT_TRUE(resolve_tag(r, "v.com/c=d").starts_with("error: "));
+  // A directory named like a spec is a per-file problem.
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_EQ(r.problems()[0].path, kEtc + "/dir.yaml");
+}
+
+TEST_F(RegistryTest, SymlinkedSpecFileFollowed) {
+  fs.add_file("/opt/specs/real.yaml", spec_yaml("v.com/c", {"d"}, "real"));
+  fs.add_symlink(kEtc + "/link.yaml", "/opt/specs/real.yaml");
+  fs.add_symlink(kEtc + "/relative.yaml", "../../opt/specs/real.yaml");
+  Registry& r = load();
+  // Two links to one file in one dir: the same device twice at one priority.
+  EXPECT_TRUE(contains(resolve_tag(r, "v.com/c=d"), "conflicting definitions in \"/etc/cdi/link.yaml\" and "
+                                                    "\"/etc/cdi/relative.yaml\""))
+      << resolve_tag(r, "v.com/c=d");
+  fs.remove(kEtc + "/relative.yaml");
+  EXPECT_EQ(resolve_tag(load(), "v.com/c=d"), "real");
+}
+
+TEST_F(RegistryTest, DanglingSymlinkIsAPerFileError) {
+  fs.add_symlink(kEtc + "/dangling.yaml", "/opt/none.yaml");
+  fs.add_file(kEtc + "/good.yaml", spec_yaml("v.com/c", {"d"}, "good"));
+  Registry& r = load();
+  EXPECT_EQ(resolve_tag(r, "v.com/c=d"), "good");
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_EQ(r.problems()[0].path, kEtc + "/dangling.yaml");
+  EXPECT_FALSE(r.problems()[0].is_dir);
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec file: /etc/cdi/dangling.yaml: ")) << warnings(log);
+}
+
+TEST_F(RegistryTest, FifoNamedLikeASpecIsNotRead) {
+  fs.add_fifo(kEtc + "/pipe.yaml");
+  Registry& r = load();
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_TRUE(contains(r.problems()[0].errors.at(0).message, "not a regular file"));
+  EXPECT_EQ(fs.read_count, 0);
+}
+
+// ---- lazy loading ---------------------------------------------------------------
+
+TEST_F(RegistryTest, OnlyRequestedKindsAreParsed) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("a.com/x", {"d"}, "a"));
+  fs.add_file(kEtc + "/b.yaml", spec_yaml("b.com/y", {"bad_"}, "b"));  // invalid, but not asked for
+  Registry& r = load({"a.com/x"});
+  EXPECT_EQ(resolve_tag(r, "a.com/x=d"), "a");
+  ASSERT_EQ(r.specs().size(), 1u);
+  EXPECT_EQ(r.specs()[0]->kind, "a.com/x");
+  EXPECT_TRUE(r.problems().empty());
+  EXPECT_EQ(r.definitions().count("b.com/y=bad_"), 0u);
+}
+
+// An Fs over the real filesystem that counts reads per path and runs its
+// clock ahead, so files written by the test are older than the racy window.
+class CountingFs final : public Fs {
+ public:
+  Result<FileStat> stat(const std::string& p) override { return real_.stat(p); }
+  Result<FileStat> lstat(const std::string& p) override { return real_.lstat(p); }
+  Result<std::vector<DirEntry>> list_dir(const std::string& p) override { return real_.list_dir(p); }
+  Result<FileStat> stat_in(const std::string& d, const std::string& n) override { return real_.stat_in(d, n); }
+  Result<std::string> read_file(const std::string& p, size_t max) override {
+    ++reads[p];
+    return real_.read_file(p, max);
+  }
+  Result<std::string> read_link(const std::string& p) override { return real_.read_link(p); }
+  uint32_t euid() const override { return real_.euid(); }
+  int64_t now_ns() const override { return real_.now_ns() + 10'000'000'000; }
+  void forget_handles() override { real_.forget_handles(); }
+
+  std::map<std::string, int> reads;
+
+ private:
+  RealFs real_;
+};
+
+using TempDir = testing::TempDir;
+
+void write(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::trunc) << content;
+  ::chmod(path.c_str(), 0644);
+}
+
+TEST(RegistryKindIndex, WarmIndexSkipsReadingOtherKinds) {
+  TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  std::string specs = tmp.path() + "/specs";
+  std::string cache = tmp.path() + "/cache";
+  ASSERT_EQ(::mkdir(specs.c_str(), 0755), 0);
+  write(specs + "/a.yaml", spec_yaml("a.com/x", {"d"}, "a"));
+  write(specs + "/b.yaml", spec_yaml("b.com/y", {"d"}, "b"));
+  write(specs + "/c.json", spec_json("b.com/y", {"e"}, "c"));
+  RegistryOptions o;
+  o.spec_dirs = {specs};
+  o.cache_dir = cache;
+  MemoryLogger log;
+
+  CountingFs cold;
+  Registry first(cold, log, o);
+  first.load({"a.com/x"});
+  ASSERT_TRUE(first.resolve("a.com/x=d").ok());
+  EXPECT_EQ(cold.reads[specs + "/b.yaml"], 1) << "a cold scan peeks at every file";
+  EXPECT_EQ(cold.reads[specs + "/c.json"], 1);
+
+  CountingFs warm;
+  Registry second(warm, log, o);
+  second.load({"a.com/x"});
+  auto def = second.resolve("a.com/x=d");
+  ASSERT_TRUE(def.ok()) << def.error().to_string();
+  EXPECT_EQ(warm.reads[specs + "/a.yaml"], 1);
+  EXPECT_EQ(warm.reads.count(specs + "/b.yaml"), 0u) << "a warm index skips other kinds unread";
+  EXPECT_EQ(warm.reads.count(specs + "/c.json"), 0u);
+
+  // A changed file is read again: b.yaml now holds the requested kind.
+  write(specs + "/b.yaml", spec_yaml("a.com/x", {"late"}, "b2"));
+  CountingFs changed;
+  Registry third(changed, log, o);
+  third.load({"a.com/x"});
+  EXPECT_TRUE(third.resolve("a.com/x=late").ok());
+  EXPECT_EQ(changed.reads[specs + "/b.yaml"], 1);
+  EXPECT_EQ(changed.reads.count(specs + "/c.json"), 0u);
+  EXPECT_FALSE(log.contains(LogLevel::warn, "kind index")) << "the cache dir is ours and private";
+}
+
+}  // namespace
+}  // namespace cdi

@@ -1,0 +1,116 @@
+#include "registry/spec_wait.h"
+
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/fs.h"
+#include "base/text.h"
+
+namespace cdi {
+
+namespace {
+
+constexpr uint32_t kDirEvents = IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY |
+                                IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_MASK_ADD;
+constexpr uint32_t kAncestorEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_MASK_ADD;
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool spec_name(std::string_view name) { return name.ends_with(".json") || name.ends_with(".yaml"); }
+
+}  // namespace
+
+Result<std::unique_ptr<SpecDirWatch>> SpecDirWatch::create(std::vector<std::string> dirs, Logger& logger) {
+  int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return system_error("inotify_init1", errno);
+  std::unique_ptr<SpecDirWatch> w(new SpecDirWatch(fd, std::move(dirs), logger));
+  CDI_TRY(w->arm());
+  return w;
+}
+
+SpecDirWatch::SpecDirWatch(int fd, std::vector<std::string> dirs, Logger& logger)
+    : fd_(fd), dirs_(std::move(dirs)), logger_(logger) {}
+
+SpecDirWatch::~SpecDirWatch() { ::close(fd_); }
+
+Status SpecDirWatch::arm() {
+  for (const auto& dir : dirs_) {
+    // Watch the dir, or the nearest existing ancestor of a dir not there yet.
+    // A dir created between that check and the watch raises no event, so look
+    // again after each ancestor watch (a few rounds: each one goes deeper
+    // unless dirs are being removed too, which the next event reports).
+    std::string watched;
+    for (int round = 0; round < 16; ++round) {
+      std::string path = dir;
+      uint32_t mask = kDirEvents;
+      while (!is_dir(path)) {
+        std::string parent = path_dirname(path);
+        if (parent == path) break;
+        path = parent;
+        mask = kAncestorEvents;
+      }
+      if (path == watched) break;
+      int wd = ::inotify_add_watch(fd_, path.c_str(), mask);
+      if (wd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR) break;  // raced with a removal; next event re-arms
+        return system_error("inotify watch on " + quote(path), errno);
+      }
+      if (watched_[wd] != path) {
+        watched_[wd] = path;
+        logger_.debug("watching " + quote(path) + (path == dir ? "" : " for " + quote(dir)));
+      }
+      if (path == dir) break;
+      watched = path;
+    }
+  }
+  return {};
+}
+
+bool SpecDirWatch::relevant(const char* buffer, size_t length) {
+  bool changed = false;
+  for (size_t off = 0; off < length;) {
+    const auto* ev = reinterpret_cast<const struct inotify_event*>(buffer + off);
+    off += sizeof(struct inotify_event) + ev->len;
+    if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+      if (ev->mask & IN_IGNORED) watched_.erase(ev->wd);
+      changed = true;
+      continue;
+    }
+    std::string_view name = ev->len ? std::string_view(ev->name) : std::string_view();
+    if ((ev->mask & IN_ISDIR) || spec_name(name)) changed = true;
+  }
+  return changed;
+}
+
+Result<bool> SpecDirWatch::wait(Clock::time_point deadline) {
+  alignas(struct inotify_event) char buffer[16384];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    struct pollfd pfd {fd_, POLLIN, 0};
+    int n = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return system_error("poll inotify", errno);
+    }
+    if (n == 0) continue;
+    ssize_t len = ::read(fd_, buffer, sizeof buffer);
+    if (len < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return system_error("read inotify", errno);
+    }
+    if (relevant(buffer, static_cast<size_t>(len))) {
+      CDI_TRY(arm());
+      return true;
+    }
+  }
+}
+
+}  // namespace cdi

@@ -1,0 +1,104 @@
+#include "spec/spec_check.h"
+
+#include <algorithm>
+
+#include "spec/codec/spec_writer.h"
+#include "base/trust.h"
+#include "spec/spec_schema.h"
+#include "base/text.h"
+
+namespace cdi {
+
+namespace {
+
+bool covered_by(const std::string& field, const std::vector<Error>& earlier) {
+  for (const auto& e : earlier) {
+    if (field == e.field || field.starts_with(e.field + ".") || field.starts_with(e.field + "[")) return true;
+  }
+  return false;
+}
+
+void check_host_nodes(Fs& fs, const ContainerEdits& edits, const std::string& field, const Spec& spec,
+                      std::vector<Error>& out) {
+  for (size_t i = 0; i < edits.device_nodes.size(); ++i) {
+    const DeviceNode& n = edits.device_nodes[i];
+    std::string host = n.host_path.empty() ? n.path : n.host_path;
+    std::string f = field + ".deviceNodes[" + std::to_string(i) + "]" + (n.host_path.empty() ? ".path" : ".hostPath");
+    auto st = fs.stat(host);
+    std::string problem;
+    if (!st.ok()) {
+      problem = "host device " + quote(host) + " does not exist";
+    } else if (!st->is_char_device() && !st->is_block_device() && !st->is_fifo()) {
+      problem = "host path " + quote(host) + " is not a device node";
+    }
+    if (problem.empty()) continue;
+    Error e(problem);
+    e.field = f;
+    auto it = spec.positions.find(f);
+    if (it != spec.positions.end()) e.at(it->second.line, it->second.column);
+    out.push_back(std::move(e));
+  }
+}
+
+}  // namespace
+
+SpecCheckResult check_spec_bytes(Fs& fs, const std::string& path, std::string_view bytes, codec::SpecFormat format,
+                                 const SpecCheckOptions& options) {
+  SpecCheckResult r;
+  r.path = path;
+  std::vector<Error> decode_problems;
+  codec::DecodeOptions decode{true, &decode_problems};
+  auto spec = codec::parse_spec(bytes, format, decode);
+  if (!spec.ok()) {
+    r.problems.push_back(std::move(spec).error());
+  } else {
+    r.spec = std::move(*spec);
+    r.problems = std::move(decode_problems);
+    ValidateOptions vo;
+    vo.strict = options.strict;
+    std::vector<Error> later = validate_spec(*r.spec, vo);
+    check_spec_schema(codec::spec_to_json(*r.spec), *r.spec, later);
+    if (options.strict) {
+      check_host_nodes(fs, r.spec->edits, "containerEdits", *r.spec, later);
+      for (size_t i = 0; i < r.spec->devices.size(); ++i) {
+        check_host_nodes(fs, r.spec->devices[i].edits, "devices[" + std::to_string(i) + "].containerEdits", *r.spec,
+                         later);
+      }
+    }
+    std::vector<Error> kept;
+    for (auto& e : later) {
+      if (covered_by(e.field, r.problems) || covered_by(e.field, kept)) continue;
+      kept.push_back(std::move(e));
+    }
+    for (auto& e : kept) r.problems.push_back(std::move(e));
+  }
+  for (auto& e : r.problems) e.in_file(path, e.line, e.column);
+  std::stable_sort(r.problems.begin(), r.problems.end(), [](const Error& a, const Error& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  return r;
+}
+
+SpecCheckResult check_spec_file(Fs& fs, const std::string& path, const SpecCheckOptions& options) {
+  auto fail = [&](Error e) {
+    SpecCheckResult r;
+    r.path = path;
+    e.in_file(path);
+    r.problems.push_back(std::move(e));
+    return r;
+  };
+  auto format = codec::spec_format_for(path_basename(path));
+  if (!format) return fail(Error("not a spec file name: runtimes read only names ending in .json or .yaml"));
+  auto st = fs.stat(path);
+  if (!st.ok()) return fail(Error(st.error().message));
+  if (options.check_permissions) {
+    if (auto why = insecure_reason(*st, fs.euid()); !why.empty()) {
+      return fail(Error("spec file is " + why + ": runtimes that check permissions ignore it"));
+    }
+  }
+  auto bytes = fs.read_file(path, codec::kMaxSpecFileBytes);
+  if (!bytes.ok()) return fail(Error(bytes.error().message));
+  return check_spec_bytes(fs, path, *bytes, *format, options);
+}
+
+}  // namespace cdi
