@@ -73,7 +73,7 @@ struct TimedRun {
 };
 
 struct MemoryRun {
-  long hwm_kb = 0;     // VmHWM: peak resident set of the child's own mm
+  long hwm_kb = 0;  // VmHWM: peak resident set of the child's own mm
   long rss_anon_kb = 0;
   long rss_file_kb = 0;
   long vm_peak_kb = 0;
@@ -85,9 +85,7 @@ double now_ms() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-double tv_ms(const timeval& tv) {
-  return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3;
-}
+double tv_ms(const timeval& tv) { return static_cast<double>(tv.tv_sec) * 1e3 + static_cast<double>(tv.tv_usec) / 1e3; }
 
 bool exited_ok(int status, const char* what) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
@@ -299,8 +297,8 @@ void print_case(const Options& o, const Samples& s, const MemoryRun& peak) {
       "name=%s median_ms=%.3f p10_ms=%.3f p90_ms=%.3f min_ms=%.3f mean_ms=%.3f cpu_ms=%.3f user_ms=%.3f "
       "sys_ms=%.3f runs=%d maxrss_kb=%ld",
       o.name.c_str(), percentile(s.wall, 0.5), percentile(s.wall, 0.1), percentile(s.wall, 0.9),
-      percentile(s.wall, 0.0), mean, percentile(s.cpu, 0.5), percentile(s.user, 0.5), percentile(s.sys, 0.5),
-      o.runs, s.maxrss_kb);
+      percentile(s.wall, 0.0), mean, percentile(s.cpu, 0.5), percentile(s.user, 0.5), percentile(s.sys, 0.5), o.runs,
+      s.maxrss_kb);
   if (o.mem_runs > 0) {
     std::printf(" hwm_kb=%ld exit_anon_kb=%ld exit_file_kb=%ld vmpeak_kb=%ld mem_runs=%d", peak.hwm_kb,
                 peak.rss_anon_kb, peak.rss_file_kb, peak.vm_peak_kb, o.mem_runs);

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "base/error.h"
-#include "inject/injector.h"
 #include "base/logger.h"
 #include "edits/oci_document.h"
+#include "inject/injector.h"
 
 namespace cdi::cli {
 

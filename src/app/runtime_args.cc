@@ -10,8 +10,8 @@ namespace cdi {
 namespace {
 
 // Global flags of runc and crun that take a separate value.
-constexpr std::array<std::string_view, 7> kGlobalValueFlags = {"root",          "log",     "log-format", "log-level",
-                                                               "criu",          "rootless", "cgroup-manager"};
+constexpr std::array<std::string_view, 7> kGlobalValueFlags = {"root", "log",      "log-format",    "log-level",
+                                                               "criu", "rootless", "cgroup-manager"};
 // Flags of create/run that take a separate value (besides the bundle).
 constexpr std::array<std::string_view, 4> kCommandValueFlags = {"console-socket", "pid-file", "preserve-fds",
                                                                 "notify-socket"};

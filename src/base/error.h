@@ -93,9 +93,9 @@ inline Status ok_status() { return {}; }
 }  // namespace cdi
 
 // Returns the error of a failed Status/Result from the enclosing function.
-#define CDI_TRY(expr)                                  \
-  do {                                                 \
-    if (auto cdi_try_r_ = (expr); !cdi_try_r_.ok()) {  \
-      return std::move(cdi_try_r_).error();            \
-    }                                                  \
+#define CDI_TRY(expr)                                 \
+  do {                                                \
+    if (auto cdi_try_r_ = (expr); !cdi_try_r_.ok()) { \
+      return std::move(cdi_try_r_).error();           \
+    }                                                 \
   } while (0)

@@ -1,9 +1,9 @@
 #include "base/error.h"
 
-#include <gtest/gtest.h>
-
 #include <cerrno>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace cdi {
 namespace {
@@ -88,15 +88,14 @@ TEST_P(AtFieldTest, Composes) {
   EXPECT_EQ(e.field, GetParam().result);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, AtFieldTest,
-    ::testing::Values(FieldCase{"empty_inner", "", "devices[0]", "devices[0]"},
-                      FieldCase{"member", "env[1]", "containerEdits", "containerEdits.env[1]"},
-                      FieldCase{"index", "[1].path", "deviceNodes", "deviceNodes[1].path"},
-                      FieldCase{"empty_outer_keeps", "kind", "", "kind"},
-                      FieldCase{"nested_index", "[2]", "devices[0].containerEdits.env",
-                                "devices[0].containerEdits.env[2]"}),
-    [](const ::testing::TestParamInfo<FieldCase>& i) { return i.param.name; });
+INSTANTIATE_TEST_SUITE_P(Table, AtFieldTest,
+                         ::testing::Values(FieldCase{"empty_inner", "", "devices[0]", "devices[0]"},
+                                           FieldCase{"member", "env[1]", "containerEdits", "containerEdits.env[1]"},
+                                           FieldCase{"index", "[1].path", "deviceNodes", "deviceNodes[1].path"},
+                                           FieldCase{"empty_outer_keeps", "kind", "", "kind"},
+                                           FieldCase{"nested_index", "[2]", "devices[0].containerEdits.env",
+                                                     "devices[0].containerEdits.env[2]"}),
+                         [](const ::testing::TestParamInfo<FieldCase>& i) { return i.param.name; });
 
 TEST(Error, AtFieldChainsOutward) {
   Error e = Error("hook path is empty").at_field("path").at_field("hooks[0]").at_field("devices[3].containerEdits");

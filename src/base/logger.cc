@@ -8,9 +8,8 @@ bool parse_log_level(std::string_view text, LogLevel& out) {
     LogLevel level;
   };
   static constexpr Name names[] = {
-      {"trace", LogLevel::trace}, {"debug", LogLevel::debug}, {"info", LogLevel::info},
-      {"warn", LogLevel::warn},   {"warning", LogLevel::warn}, {"error", LogLevel::error},
-      {"off", LogLevel::off},
+      {"trace", LogLevel::trace},  {"debug", LogLevel::debug}, {"info", LogLevel::info}, {"warn", LogLevel::warn},
+      {"warning", LogLevel::warn}, {"error", LogLevel::error}, {"off", LogLevel::off},
   };
   for (const auto& n : names) {
     if (n.name == text) {
@@ -23,12 +22,18 @@ bool parse_log_level(std::string_view text, LogLevel& out) {
 
 std::string_view log_level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return "trace";
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warning";
-    case LogLevel::error: return "error";
-    case LogLevel::off: return "off";
+    case LogLevel::trace:
+      return "trace";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warning";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::off:
+      return "off";
   }
   return "?";
 }

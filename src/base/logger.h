@@ -43,9 +43,7 @@ class MemoryLogger final : public Logger {
   };
   explicit MemoryLogger(LogLevel min = LogLevel::trace) : min_(min) {}
   bool enabled(LogLevel level) const override { return level >= min_; }
-  void write(LogLevel level, std::string_view message) override {
-    entries.push_back({level, std::string(message)});
-  }
+  void write(LogLevel level, std::string_view message) override { entries.push_back({level, std::string(message)}); }
   // True if some entry at `level` contains `needle`.
   bool contains(LogLevel level, std::string_view needle) const;
   std::vector<Entry> entries;

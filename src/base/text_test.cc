@@ -1,9 +1,9 @@
 #include "base/text.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace cdi {
 namespace {
@@ -25,34 +25,30 @@ TEST_P(QuoteTest, Escapes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, QuoteTest,
-    ::testing::Values(
-        QuoteCase{"empty", "", "\"\""},
-        QuoteCase{"plain", "nvidia.com/gpu=0", "\"nvidia.com/gpu=0\""},
-        QuoteCase{"double_quote", "a\"b", "\"a\\\"b\""},
-        QuoteCase{"single_quote_kept", "a'b", "\"a'b\""},
-        QuoteCase{"backslash", "a\\b", "\"a\\\\b\""},
-        QuoteCase{"newline_tab_cr", "a\nb\tc\rd", "\"a\\nb\\tc\\rd\""},
-        QuoteCase{"escape_char", "\x1b[31mred", "\"\\x1b[31mred\""},
-        QuoteCase{"nul", std::string("a\0b", 3), "\"a\\x00b\""},
-        QuoteCase{"bell_and_unit_sep", "\x07\x1f", "\"\\x07\\x1f\""},
-        QuoteCase{"del", "\x7f", "\"\\x7f\""},
-        QuoteCase{"space_and_tilde_kept", " ~", "\" ~\""},
-        QuoteCase{"utf8_two_bytes", "caf\xc3\xa9", "\"caf\xc3\xa9\""},
-        QuoteCase{"utf8_three_bytes", "\xe2\x82\xac", "\"\xe2\x82\xac\""},
-        QuoteCase{"utf8_four_bytes", "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""},
-        QuoteCase{"lone_continuation", "\x80", "\"\\x80\""},
-        QuoteCase{"overlong_c0", "\xc0\xaf", "\"\\xc0\\xaf\""},
-        QuoteCase{"truncated_sequence_at_end", "a\xe2\x82", "\"a\\xe2\\x82\""},
-        QuoteCase{"bad_continuation", "\xc3(", "\"\\xc3(\""},
-        QuoteCase{"beyond_unicode_f5", "\xf5\x80\x80\x80", "\"\\xf5\\x80\\x80\\x80\""},
-        QuoteCase{"latin1_byte", "\xff", "\"\\xff\""},
-        // A C1 control (U+009B, CSI) would act on some terminals even as valid UTF-8.
-        QuoteCase{"c1_control_csi", "\xc2\x9b", "\"\\xc2\\x9b\""},
-        QuoteCase{"nbsp_is_not_c1", "\xc2\xa0", "\"\xc2\xa0\""},
-        QuoteCase{"surrogate", "\xed\xa0\x80", "\"\\xed\\xa0\\x80\""},
-        QuoteCase{"overlong_e0", "\xe0\x80\xaf", "\"\\xe0\\x80\\xaf\""},
-        QuoteCase{"above_u10ffff", "\xf4\x90\x80\x80", "\"\\xf4\\x90\\x80\\x80\""},
-        QuoteCase{"max_code_point", "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""}),
+    ::testing::Values(QuoteCase{"empty", "", "\"\""}, QuoteCase{"plain", "nvidia.com/gpu=0", "\"nvidia.com/gpu=0\""},
+                      QuoteCase{"double_quote", "a\"b", "\"a\\\"b\""}, QuoteCase{"single_quote_kept", "a'b", "\"a'b\""},
+                      QuoteCase{"backslash", "a\\b", "\"a\\\\b\""},
+                      QuoteCase{"newline_tab_cr", "a\nb\tc\rd", "\"a\\nb\\tc\\rd\""},
+                      QuoteCase{"escape_char", "\x1b[31mred", "\"\\x1b[31mred\""},
+                      QuoteCase{"nul", std::string("a\0b", 3), "\"a\\x00b\""},
+                      QuoteCase{"bell_and_unit_sep", "\x07\x1f", "\"\\x07\\x1f\""},
+                      QuoteCase{"del", "\x7f", "\"\\x7f\""}, QuoteCase{"space_and_tilde_kept", " ~", "\" ~\""},
+                      QuoteCase{"utf8_two_bytes", "caf\xc3\xa9", "\"caf\xc3\xa9\""},
+                      QuoteCase{"utf8_three_bytes", "\xe2\x82\xac", "\"\xe2\x82\xac\""},
+                      QuoteCase{"utf8_four_bytes", "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""},
+                      QuoteCase{"lone_continuation", "\x80", "\"\\x80\""},
+                      QuoteCase{"overlong_c0", "\xc0\xaf", "\"\\xc0\\xaf\""},
+                      QuoteCase{"truncated_sequence_at_end", "a\xe2\x82", "\"a\\xe2\\x82\""},
+                      QuoteCase{"bad_continuation", "\xc3(", "\"\\xc3(\""},
+                      QuoteCase{"beyond_unicode_f5", "\xf5\x80\x80\x80", "\"\\xf5\\x80\\x80\\x80\""},
+                      QuoteCase{"latin1_byte", "\xff", "\"\\xff\""},
+                      // A C1 control (U+009B, CSI) would act on some terminals even as valid UTF-8.
+                      QuoteCase{"c1_control_csi", "\xc2\x9b", "\"\\xc2\\x9b\""},
+                      QuoteCase{"nbsp_is_not_c1", "\xc2\xa0", "\"\xc2\xa0\""},
+                      QuoteCase{"surrogate", "\xed\xa0\x80", "\"\\xed\\xa0\\x80\""},
+                      QuoteCase{"overlong_e0", "\xe0\x80\xaf", "\"\\xe0\\x80\\xaf\""},
+                      QuoteCase{"above_u10ffff", "\xf4\x90\x80\x80", "\"\\xf4\\x90\\x80\\x80\""},
+                      QuoteCase{"max_code_point", "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""}),
     [](const ::testing::TestParamInfo<QuoteCase>& i) { return i.param.name; });
 
 TEST(Split, KeepsEmptyFields) {
@@ -100,14 +96,14 @@ INSTANTIATE_TEST_SUITE_P(
     Go, CleanPathTest,
     ::testing::Values(
         // Already clean.
-        CleanCase{"abc", "abc"}, CleanCase{"abc/def", "abc/def"}, CleanCase{"a/b/c", "a/b/c"},
-        CleanCase{".", "."}, CleanCase{"..", ".."}, CleanCase{"../..", "../.."}, CleanCase{"../../abc", "../../abc"},
+        CleanCase{"abc", "abc"}, CleanCase{"abc/def", "abc/def"}, CleanCase{"a/b/c", "a/b/c"}, CleanCase{".", "."},
+        CleanCase{"..", ".."}, CleanCase{"../..", "../.."}, CleanCase{"../../abc", "../../abc"},
         CleanCase{"/abc", "/abc"}, CleanCase{"/", "/"},
         // Empty is the current dir.
         CleanCase{"", "."},
         // Trailing slashes.
-        CleanCase{"abc/", "abc"}, CleanCase{"abc/def/", "abc/def"}, CleanCase{"a/b/c/", "a/b/c"},
-        CleanCase{"./", "."}, CleanCase{"../", ".."}, CleanCase{"../../", "../.."}, CleanCase{"/abc/", "/abc"},
+        CleanCase{"abc/", "abc"}, CleanCase{"abc/def/", "abc/def"}, CleanCase{"a/b/c/", "a/b/c"}, CleanCase{"./", "."},
+        CleanCase{"../", ".."}, CleanCase{"../../", "../.."}, CleanCase{"/abc/", "/abc"},
         // Doubled slashes.
         CleanCase{"abc//def//ghi", "abc/def/ghi"}, CleanCase{"//abc", "/abc"}, CleanCase{"///abc", "/abc"},
         CleanCase{"//abc//", "/abc"}, CleanCase{"abc//", "abc"},

@@ -6,11 +6,11 @@
 #include <memory>
 
 #include "base/hash.h"
-#include "spec/annotations.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "base/text.h"
+#include "spec/annotations.h"
 
 namespace cdi::cli {
 

@@ -10,9 +10,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "base/fs.h"
+#include "base/text.h"
 #include "guest/guest_map.h"
 #include "registry/kind_index.h"
-#include "base/text.h"
 
 namespace cdi::cli {
 
@@ -77,12 +77,18 @@ bool CliLogger::enabled(LogLevel level) const { return level_ != LogLevel::off &
 namespace {
 spdlog::level::level_enum to_spdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return spdlog::level::trace;
-    case LogLevel::debug: return spdlog::level::debug;
-    case LogLevel::info: return spdlog::level::info;
-    case LogLevel::warn: return spdlog::level::warn;
-    case LogLevel::error: return spdlog::level::err;
-    case LogLevel::off: return spdlog::level::off;
+    case LogLevel::trace:
+      return spdlog::level::trace;
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warn:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      return spdlog::level::err;
+    case LogLevel::off:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -104,7 +110,7 @@ void CliLogger::write(LogLevel level, std::string_view message) {
     impl_->logger = std::make_shared<spdlog::logger>("cdi-hook", sink);
     impl_->logger->set_level(to_spdlog(level_));
     impl_->logger->set_pattern(file_.empty() || !fallback.empty() ? "cdi-hook: %l: %v"
-                                                                   : "%Y-%m-%dT%H:%M:%S.%e cdi-hook[%P] %l: %v");
+                                                                  : "%Y-%m-%dT%H:%M:%S.%e cdi-hook[%P] %l: %v");
     impl_->logger->flush_on(spdlog::level::trace);
     if (!fallback.empty()) impl_->logger->warn(fallback);
   }
@@ -116,7 +122,8 @@ Result<std::unique_ptr<CliLogger>> make_logger(const InjectionFlags& flags) {
   const std::string& wanted =
       flags.log_level_given || !flags.log_file.empty() ? flags.log_level : flags.stderr_log_level;
   if (!parse_log_level(wanted, level)) {
-    return Error("invalid --log-level " + quote(flags.log_level) + ": expected trace, debug, info, warning, error or off");
+    return Error("invalid --log-level " + quote(flags.log_level) +
+                 ": expected trace, debug, info, warning, error or off");
   }
   return std::make_unique<CliLogger>(level, flags.log_file);
 }

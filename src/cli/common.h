@@ -2,16 +2,16 @@
 // writes through spdlog, and reporting an error as one line on stderr.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "base/error.h"
-#include "inject/injector.h"
 #include "base/logger.h"
+#include "inject/injector.h"
 
 namespace cdi::cli {
 

@@ -13,15 +13,15 @@
 #include <memory>
 
 #include "base/atomic_file.h"
+#include "base/fs.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "base/fs.h"
+#include "edits/oci_document.h"
 #include "guest/guest_map.h"
 #include "guest/guest_translate.h"
 #include "guest/host_devices.h"
-#include "edits/oci_document.h"
-#include "base/text.h"
 
 namespace cdi::cli {
 

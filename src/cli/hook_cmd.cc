@@ -7,13 +7,13 @@
 // --guest-map), or a Kata pod sandbox, passes through unchanged.
 #include <memory>
 
-#include "base/atomic_file.h"
 #include "app/bundle.h"
+#include "base/atomic_file.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "inject/injector.h"
 #include "edits/oci_document.h"
-#include "base/text.h"
+#include "inject/injector.h"
 
 namespace cdi::cli {
 
@@ -53,8 +53,7 @@ int run_hook(const HookOptions& o) {
   auto input = read_file_or_stdin("-", kMaxConfigBytes);
   if (!input.ok()) return report(input.error(), log);
   if (input->find_first_not_of(" \t\r\n") == std::string::npos) {
-    return report(Error("stdin is empty: expected an OCI state (createRuntime, prestart) or config (precreate)"),
-                  log);
+    return report(Error("stdin is empty: expected an OCI state (createRuntime, prestart) or config (precreate)"), log);
   }
   auto doc = OciDocument::parse(*input);
   if (!doc.ok()) {

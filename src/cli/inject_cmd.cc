@@ -3,16 +3,16 @@
 // edit (--explain); or rewrite the file in place.
 #include <memory>
 
-#include "base/atomic_file.h"
 #include "app/bundle.h"
+#include "base/atomic_file.h"
+#include "base/fs.h"
+#include "base/text.h"
+#include "base/text_diff.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "base/fs.h"
-#include "inject/injector.h"
 #include "edits/oci_document.h"
-#include "base/text.h"
-#include "base/text_diff.h"
+#include "inject/injector.h"
 
 namespace cdi::cli {
 
@@ -32,8 +32,8 @@ std::string explain_text(const InjectReport& report) {
   std::string out = "devices: " + (report.devices.empty() ? std::string("(none)") : join(report.devices, ", ")) + "\n";
   for (const auto& e : report.edits) {
     std::string from = e.category.starts_with("guest") ? "guest map " + e.spec_file
-                       : e.device.empty()                 ? "spec-level edits of " + e.spec_file
-                                                          : "device " + e.device + " of " + e.spec_file;
+                       : e.device.empty()              ? "spec-level edits of " + e.spec_file
+                                                       : "device " + e.device + " of " + e.spec_file;
     out += e.category + ": " + e.summary + "  <- " + from + "\n";
   }
   return out;
@@ -76,7 +76,8 @@ int run_inject(const InjectCmdOptions& o) {
   auto bytes = read_file_or_stdin(o.config, kMaxConfigBytes);
   if (!bytes.ok()) return report(bytes.error());
   auto config = OciDocument::parse(*bytes);
-  if (!config.ok()) return report(std::move(config).error().in_file(source, config.error().line, config.error().column));
+  if (!config.ok())
+    return report(std::move(config).error().in_file(source, config.error().line, config.error().column));
 
   std::vector<std::string> devices = o.devices;
   if (devices.empty()) {

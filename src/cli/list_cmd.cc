@@ -5,13 +5,13 @@
 #include <memory>
 #include <set>
 
+#include "base/fs.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "base/fs.h"
-#include "spec/qualified_name.h"
 #include "registry/registry.h"
-#include "base/text.h"
+#include "spec/qualified_name.h"
 
 namespace cdi::cli {
 

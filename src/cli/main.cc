@@ -1,9 +1,9 @@
 // cdi-hook: the command table. Each subcommand lives in its own file.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 #include <string_view>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/common.h"

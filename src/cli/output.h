@@ -1,9 +1,9 @@
 // Output helpers shared by the subcommands: --output text|json and JSON rendering.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "base/error.h"
 #include "base/json.h"

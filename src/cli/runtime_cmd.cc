@@ -17,11 +17,11 @@
 #include <memory>
 
 #include "app/bundle.h"
+#include "app/runtime_args.h"
+#include "base/fs.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "base/fs.h"
-#include "app/runtime_args.h"
-#include "base/text.h"
 
 namespace cdi::cli {
 
@@ -69,7 +69,8 @@ int exec_runtime(const RuntimeOptions& o) {
   std::string runtime = find_executable(o.runtime);
   if (runtime.empty()) return report(Error("OCI runtime " + quote(o.runtime) + " not found in PATH"));
   if (real_path(runtime) == real_path("/proc/self/exe")) {
-    return report(Error("OCI runtime " + quote(runtime) + " is cdi-hook itself: set the real runtime with "
+    return report(Error("OCI runtime " + quote(runtime) +
+                        " is cdi-hook itself: set the real runtime with "
                         "--runtime, runtime= in the config file or CDI_HOOK_RUNTIME"));
   }
   std::vector<char*> argv;
@@ -128,16 +129,26 @@ Status read_shim_config(const std::string& path, bool required, RuntimeOptions& 
     if (eq == std::string_view::npos) return Error("expected key = value").in_file(path, line_no);
     std::string key(trim(line.substr(0, eq)));
     std::string value(trim(line.substr(eq + 1)));
-    if (key == "runtime") o.runtime = value;
-    else if (key == "spec-dir") o.flags.spec_dirs.push_back(value);
-    else if (key == "wait") o.flags.wait_seconds = std::atof(value.c_str());
-    else if (key == "log-file") o.flags.log_file = value;
-    else if (key == "log-level") o.flags.log_level = value;
-    else if (key == "cache-dir") o.flags.cache_dir = value;
-    else if (key == "guest-map") o.flags.guest_map = value;
-    else if (key == "sysfs-root") o.flags.sysfs_root = value;
-    else if (key == "allow-insecure-specs") o.flags.allow_insecure_specs = value == "true";
-    else return Error("unknown key " + quote(key)).in_file(path, line_no);
+    if (key == "runtime")
+      o.runtime = value;
+    else if (key == "spec-dir")
+      o.flags.spec_dirs.push_back(value);
+    else if (key == "wait")
+      o.flags.wait_seconds = std::atof(value.c_str());
+    else if (key == "log-file")
+      o.flags.log_file = value;
+    else if (key == "log-level")
+      o.flags.log_level = value;
+    else if (key == "cache-dir")
+      o.flags.cache_dir = value;
+    else if (key == "guest-map")
+      o.flags.guest_map = value;
+    else if (key == "sysfs-root")
+      o.flags.sysfs_root = value;
+    else if (key == "allow-insecure-specs")
+      o.flags.allow_insecure_specs = value == "true";
+    else
+      return Error("unknown key " + quote(key)).in_file(path, line_no);
   }
   return {};
 }

@@ -4,14 +4,14 @@
 #include <map>
 #include <memory>
 
+#include "base/fs.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/output.h"
-#include "spec/codec/spec_codec.h"
-#include "base/fs.h"
 #include "registry/registry.h"
+#include "spec/codec/spec_codec.h"
 #include "spec/spec_check.h"
-#include "base/text.h"
 
 namespace cdi::cli {
 
@@ -31,8 +31,7 @@ struct Target {
 };
 
 // Expands dirs to their spec files; a missing default dir is not a problem.
-std::vector<Target> expand(Fs& fs, const std::vector<std::string>& paths, bool defaults,
-                           std::vector<Error>& problems) {
+std::vector<Target> expand(Fs& fs, const std::vector<std::string>& paths, bool defaults, std::vector<Error>& problems) {
   std::vector<Target> out;
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string& p = paths[i];

@@ -10,9 +10,7 @@
 
 namespace cdi {
 
-std::string EditSource::qualified_name() const {
-  return device ? spec->kind + "=" + device->name : std::string();
-}
+std::string EditSource::qualified_name() const { return device ? spec->kind + "=" + device->name : std::string(); }
 
 std::string EditSource::field() const {
   if (!device) return "containerEdits";
@@ -75,7 +73,8 @@ Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
   } else {
     std::string host_type = host_type_of(*st);
     if (host_type.empty()) {
-      if (!complete) return Error("host path " + quote(r.host_path) + " is " + file_type_name(*st) + ", not a device node");
+      if (!complete)
+        return Error("host path " + quote(r.host_path) + " is " + file_type_name(*st) + ", not a device node");
     } else {
       if (!complete) {
         if (r.type.empty()) {
@@ -112,9 +111,7 @@ class StatOnce final : public Fs {
   }
   Result<FileStat> lstat(const std::string& path) override { return fs_.lstat(path); }
   Result<std::vector<DirEntry>> list_dir(const std::string& path) override { return fs_.list_dir(path); }
-  Result<FileStat> stat_in(const std::string& dir, const std::string& name) override {
-    return fs_.stat_in(dir, name);
-  }
+  Result<FileStat> stat_in(const std::string& dir, const std::string& name) override { return fs_.stat_in(dir, name); }
   Result<std::string> read_file(const std::string& path, size_t max_bytes) override {
     return fs_.read_file(path, max_bytes);
   }
@@ -276,7 +273,10 @@ class Applier {
         }
       }
       arr.PushBack(device_json(n), a_);
-      note(s, "deviceNode", [&] { return n.path + " (" + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + ") from " + n.host_path; });
+      note(s, "deviceNode", [&] {
+        return n.path + " (" + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + ") from " +
+               n.host_path;
+      });
       if (n.type == "b" || n.type == "c") CDI_TRY(cgroup_rule(s, **lin, n));
     }
     return {};
@@ -294,8 +294,10 @@ class Applier {
     rule.AddMember("minor", JsonValue(static_cast<int64_t>(n.minor)), a_);
     if (!n.access.empty()) rule.AddMember("access", json_string(n.access, a_), a_);
     (*rules)->PushBack(rule, a_);
-    note(s, "cgroupRule", [&] { return "allow " + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + " " +
-                              (n.access.empty() ? "(no access)" : n.access); });
+    note(s, "cgroupRule", [&] {
+      return "allow " + n.type + " " + std::to_string(n.major) + ":" + std::to_string(n.minor) + " " +
+             (n.access.empty() ? "(no access)" : n.access);
+    });
     return {};
   }
 

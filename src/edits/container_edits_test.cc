@@ -1,9 +1,9 @@
 #include "edits/container_edits.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
 
@@ -158,38 +158,46 @@ INSTANTIATE_TEST_SUITE_P(
         NodeCase{"type_given_matches", with(node("/dev/null"), [](auto& n) { n.type = "c"; }),
                  R"({"path":"/dev/null","type":"c","major":1,"minor":3,"fileMode":438})",
                  R"({"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"})"},
-        NodeCase{"numbers_given_kept", with(node("/dev/null"), [](auto& n) {
-                   n.type = "c";
-                   n.major = 7;
-                   n.minor = 9;
-                 }),
+        NodeCase{"numbers_given_kept",
+                 with(node("/dev/null"),
+                      [](auto& n) {
+                        n.type = "c";
+                        n.major = 7;
+                        n.minor = 9;
+                      }),
                  R"({"path":"/dev/null","type":"c","major":7,"minor":9,"fileMode":438})",
                  R"({"allow":true,"type":"c","major":7,"minor":9,"access":"rwm"})"},
         NodeCase{"minor_only_replaced_with_host", with(node("/dev/null"), [](auto& n) { n.minor = 9; }),
                  R"({"path":"/dev/null","type":"c","major":1,"minor":3,"fileMode":438})",
                  R"({"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"})"},
-        NodeCase{"minimal_missing_host", with(node("/dev/absent"), [](auto& n) {
-                   n.type = "c";
-                   n.major = 10;
-                   n.minor = 200;
-                 }),
+        NodeCase{"minimal_missing_host",
+                 with(node("/dev/absent"),
+                      [](auto& n) {
+                        n.type = "c";
+                        n.major = 10;
+                        n.minor = 200;
+                      }),
                  R"({"path":"/dev/absent","type":"c","major":10,"minor":200})",
                  R"({"allow":true,"type":"c","major":10,"minor":200,"access":"rwm"})"},
         NodeCase{"minimal_fifo_missing_host", with(node("/dev/absent"), [](auto& n) { n.type = "p"; }),
                  R"({"path":"/dev/absent","type":"p","major":0,"minor":0})", ""},
         NodeCase{"fifo_from_host_keeps_numbers", with(node("/dev/fifo"), [](auto& n) { n.minor = 7; }),
                  R"({"path":"/dev/fifo","type":"p","major":0,"minor":7,"fileMode":384})", ""},
-        NodeCase{"minimal_with_host_takes_mode", with(node("/dev/null"), [](auto& n) {
-                   n.type = "c";
-                   n.major = 1;
-                   n.minor = 3;
-                 }),
+        NodeCase{"minimal_with_host_takes_mode",
+                 with(node("/dev/null"),
+                      [](auto& n) {
+                        n.type = "c";
+                        n.major = 1;
+                        n.minor = 3;
+                      }),
                  R"({"path":"/dev/null","type":"c","major":1,"minor":3,"fileMode":438})",
                  R"({"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"})"},
-        NodeCase{"uid_gid_given", with(node("/dev/null"), [](auto& n) {
-                   n.uid = 5;
-                   n.gid = 0;
-                 }),
+        NodeCase{"uid_gid_given",
+                 with(node("/dev/null"),
+                      [](auto& n) {
+                        n.uid = 5;
+                        n.gid = 0;
+                      }),
                  R"({"path":"/dev/null","type":"c","major":1,"minor":3,"fileMode":438,"uid":5,"gid":0})",
                  R"({"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"})"},
         NodeCase{"permissions_rw", with(node("/dev/null"), [](auto& n) { n.permissions = "rw"; }),
@@ -206,8 +214,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "error: host path \"/dev/file\" is a regular file, not a device node", ""},
         NodeCase{"directory", node("/dev/dir"), "error: host path \"/dev/dir\" is a directory", ""},
         NodeCase{"missing_host", node("/dev/absent"), "error: ", ""},
-        NodeCase{"dangling_link", with(node("/dev/x"), [](auto& n) { n.host_path = "/dev/dangling"; }),
-                 "error: ", ""},
+        NodeCase{"dangling_link", with(node("/dev/x"), [](auto& n) { n.host_path = "/dev/dangling"; }), "error: ", ""},
         NodeCase{"type_without_major_needs_host", with(node("/dev/absent"), [](auto& n) { n.type = "c"; }),
                  "error: ", ""}),
     [](const ::testing::TestParamInfo<NodeCase>& i) { return i.param.name; });
@@ -215,8 +222,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ContainerEdits, DeviceNodeErrorIsLocated) {
   FakeFs fs;
   fs.add_char_device("/dev/ok", 1, 1);
-  Spec s = make_spec({device("first", {.env = {"A=1"}}),
-                      device("second", {.device_nodes = {node("/dev/ok"), node("/dev/missing")}})});
+  Spec s = make_spec(
+      {device("first", {.env = {"A=1"}}), device("second", {.device_nodes = {node("/dev/ok"), node("/dev/missing")}})});
   auto doc = OciDocument::parse("{}");
   ASSERT_TRUE(doc.ok());
   Status st = apply_edits(*doc, merge_order({{&s, &s.devices[0]}, {&s, &s.devices[1]}}), fs);
@@ -227,8 +234,9 @@ TEST(ContainerEdits, DeviceNodeErrorIsLocated) {
   EXPECT_EQ(e.field, "devices[1].containerEdits.deviceNodes[1]");
   EXPECT_EQ(e.sys_errno, ENOENT);
   EXPECT_TRUE(contains(e.to_string(), "\"/dev/missing\"")) << e.to_string();
-  EXPECT_TRUE(e.to_string().starts_with("device \"vendor.com/dev=second\": /etc/cdi/vendor.yaml: "
-                                        "devices[1].containerEdits.deviceNodes[1]: "))
+  EXPECT_TRUE(
+      e.to_string().starts_with("device \"vendor.com/dev=second\": /etc/cdi/vendor.yaml: "
+                                "devices[1].containerEdits.deviceNodes[1]: "))
       << e.to_string();
 }
 
@@ -312,10 +320,9 @@ TEST(ContainerEdits, MountReplacesSameDestinationAndSortsByDepth) {
   ContainerEdits e;
   e.mounts = {Mount{"/host/lib", "/usr/lib/x", {"ro", "bind"}, ""}, Mount{"/h/a", "/a/b/c", {}, "bind"},
               Mount{"/h/x", "/x", {}, ""}};
-  std::string config =
-      R"({"mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev/pts"},)"
-      R"({"destination":"/dev"},{"destination":"/usr/lib/x","source":"old"},{"destination":"/"},)"
-      R"({"destination":"/sys/"},{"destination":"/dev/shm"}]})";
+  std::string config = R"({"mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev/pts"},)"
+                       R"({"destination":"/dev"},{"destination":"/usr/lib/x","source":"old"},{"destination":"/"},)"
+                       R"({"destination":"/sys/"},{"destination":"/dev/shm"}]})";
   EXPECT_EQ(apply_edits_of(config, e, fs),
             R"({"mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev"},)"
             R"({"destination":"/"},{"destination":"/sys/"},{"destination":"/x","source":"/h/x"},)"
@@ -335,8 +342,8 @@ TEST(ContainerEdits, MountReplacesOnlyTheFirstExactMatch) {
 
 TEST(ContainerEdits, MountsFromTwoDevicesWithTheSameDestination) {
   FakeFs fs;
-  Spec s = make_spec({device("a", {.mounts = {Mount{"/a", "/m", {}, ""}}}),
-                      device("b", {.mounts = {Mount{"/b", "/m", {}, ""}}})});
+  Spec s = make_spec(
+      {device("a", {.mounts = {Mount{"/a", "/m", {}, ""}}}), device("b", {.mounts = {Mount{"/b", "/m", {}, ""}}})});
   EXPECT_EQ(apply(R"({"mounts":[{"destination":"/m","source":"rt"}]})", s, fs),
             R"({"mounts":[{"destination":"/m","source":"/b"}]})");
 }
@@ -372,9 +379,10 @@ TEST(ContainerEdits, HooksAppendedPerStage) {
   ContainerEdits e;
   e.hooks = {Hook{"prestart", "/a", {"a", "1"}, {"X=1"}, 5}, Hook{"poststop", "/b", {}, {}, {}},
              Hook{"prestart", "/c", {}, {}, {}}, Hook{"createRuntime", "/d", {}, {}, -1}};
-  EXPECT_EQ(apply_edits_of(R"({"hooks":{"prestart":[{"path":"/old"}],"poststart":[]}})", e, fs),
-            R"({"hooks":{"prestart":[{"path":"/old"},{"path":"/a","args":["a","1"],"env":["X=1"],"timeout":5},)"
-            R"({"path":"/c"}],"poststart":[],"poststop":[{"path":"/b"}],"createRuntime":[{"path":"/d","timeout":-1}]}})");
+  EXPECT_EQ(
+      apply_edits_of(R"({"hooks":{"prestart":[{"path":"/old"}],"poststart":[]}})", e, fs),
+      R"({"hooks":{"prestart":[{"path":"/old"},{"path":"/a","args":["a","1"],"env":["X=1"],"timeout":5},)"
+      R"({"path":"/c"}],"poststart":[],"poststop":[{"path":"/b"}],"createRuntime":[{"path":"/d","timeout":-1}]}})");
 }
 
 TEST(ContainerEdits, IntelRdtReplacedWholesale) {
@@ -427,7 +435,8 @@ TEST(MergeOrder, SpecEditsBeforeTheSpecsFirstDevice) {
   auto doc = OciDocument::parse("{}");
   ASSERT_TRUE(doc.ok());
   ASSERT_TRUE(apply_edits(*doc, order, fs).ok());
-  EXPECT_EQ(doc->serialize(false), R"({"process":{"env":["SPEC_A=1","A1=1","SPEC_B=1","B1=1","A2=1"]}})" "\n");
+  EXPECT_EQ(doc->serialize(false), R"({"process":{"env":["SPEC_A=1","A1=1","SPEC_B=1","B1=1","A2=1"]}})"
+                                   "\n");
 }
 
 TEST(MergeOrder, EmptySpecEditsAreLeftOut) {
@@ -482,24 +491,41 @@ INSTANTIATE_TEST_SUITE_P(
         ShapeCase{"env_number_item", R"({"process":{"env":["A=0",5]}})", env_edit(), "process.env",
                   "expected strings, got a number"},
         ShapeCase{"linux_array", R"({"linux":[]})", node_edit(), "linux", "expected an object, got an array"},
-        ShapeCase{"devices_string", R"({"linux":{"devices":"x"}})", node_edit(), "linux.devices",
-                  "expected an array"},
+        ShapeCase{"devices_string", R"({"linux":{"devices":"x"}})", node_edit(), "linux.devices", "expected an array"},
         ShapeCase{"resources_number", R"({"linux":{"resources":1}})", node_edit(), "linux.resources",
                   "expected an object"},
         ShapeCase{"cgroup_devices_object", R"({"linux":{"resources":{"devices":{}}}})", node_edit(),
                   "linux.resources.devices", "expected an array"},
-        ShapeCase{"mounts_object", R"({"mounts":{}})", {.mounts = {Mount{"/a", "/b", {}, ""}}}, "mounts",
+        ShapeCase{"mounts_object",
+                  R"({"mounts":{}})",
+                  {.mounts = {Mount{"/a", "/b", {}, ""}}},
+                  "mounts",
                   "expected an array"},
-        ShapeCase{"hooks_array", R"({"hooks":[]})", {.hooks = {Hook{"prestart", "/h", {}, {}, {}}}}, "hooks",
+        ShapeCase{"hooks_array",
+                  R"({"hooks":[]})",
+                  {.hooks = {Hook{"prestart", "/h", {}, {}, {}}}},
+                  "hooks",
                   "expected an object"},
-        ShapeCase{"hook_stage_object", R"({"hooks":{"prestart":{}}})", {.hooks = {Hook{"prestart", "/h", {}, {}, {}}}},
-                  "hooks.prestart", "expected an array"},
-        ShapeCase{"net_devices_array", R"({"linux":{"netDevices":[]}})", {.net_devices = {{"eth0", "n"}}},
-                  "linux.netDevices", "expected an object"},
-        ShapeCase{"user_string", R"({"process":{"user":"root"}})", {.additional_gids = {5}}, "process.user",
+        ShapeCase{"hook_stage_object",
+                  R"({"hooks":{"prestart":{}}})",
+                  {.hooks = {Hook{"prestart", "/h", {}, {}, {}}}},
+                  "hooks.prestart",
+                  "expected an array"},
+        ShapeCase{"net_devices_array",
+                  R"({"linux":{"netDevices":[]}})",
+                  {.net_devices = {{"eth0", "n"}}},
+                  "linux.netDevices",
                   "expected an object"},
-        ShapeCase{"gids_object", R"({"process":{"user":{"additionalGids":{}}}})", {.additional_gids = {5}},
-                  "process.user.additionalGids", "expected an array"},
+        ShapeCase{"user_string",
+                  R"({"process":{"user":"root"}})",
+                  {.additional_gids = {5}},
+                  "process.user",
+                  "expected an object"},
+        ShapeCase{"gids_object",
+                  R"({"process":{"user":{"additionalGids":{}}}})",
+                  {.additional_gids = {5}},
+                  "process.user.additionalGids",
+                  "expected an array"},
         ShapeCase{"duplicate_in_linux", R"({"linux":{"devices":[],"devices":[]}})", node_edit(), "linux",
                   "duplicate key \"devices\""}),
     [](const ::testing::TestParamInfo<ShapeCase>& i) { return i.param.name; });
@@ -518,10 +544,11 @@ TEST(ContainerEdits, ExplainRecordsEveryEdit) {
   ASSERT_FALSE(apply("{}", s, fs, &explain).starts_with("error"));
   std::vector<std::string> got;
   for (const auto& e : explain) got.push_back(e.category + "|" + e.device + "|" + e.spec_file);
-  EXPECT_EQ(got, (std::vector<std::string>{
-                     "env||/etc/cdi/vendor.yaml", "env|vendor.com/dev=d|/etc/cdi/vendor.yaml",
-                     "deviceNode|vendor.com/dev=d|/etc/cdi/vendor.yaml", "cgroupRule|vendor.com/dev=d|/etc/cdi/vendor.yaml",
-                     "mount|vendor.com/dev=d|/etc/cdi/vendor.yaml", "additionalGid|vendor.com/dev=d|/etc/cdi/vendor.yaml"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{
+                "env||/etc/cdi/vendor.yaml", "env|vendor.com/dev=d|/etc/cdi/vendor.yaml",
+                "deviceNode|vendor.com/dev=d|/etc/cdi/vendor.yaml", "cgroupRule|vendor.com/dev=d|/etc/cdi/vendor.yaml",
+                "mount|vendor.com/dev=d|/etc/cdi/vendor.yaml", "additionalGid|vendor.com/dev=d|/etc/cdi/vendor.yaml"}));
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <charconv>
 #include <vector>
 
-#include "spec/codec/json_tape.h"
 #include "base/text.h"
+#include "spec/codec/json_tape.h"
 
 namespace cdi {
 
@@ -43,8 +43,8 @@ class DepthLimited {
   size_t depth_ = 0;
 };
 
-constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
-                            rapidjson::kParseFullPrecisionFlag;
+constexpr unsigned kFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
 
 }  // namespace
 
@@ -94,13 +94,27 @@ class JsonOut {
 
   void value(const JsonValue& v, size_t depth) {
     switch (v.GetType()) {
-      case rapidjson::kNullType: out_ += "null"; break;
-      case rapidjson::kFalseType: out_ += "false"; break;
-      case rapidjson::kTrueType: out_ += "true"; break;
-      case rapidjson::kStringType: string(json_view(v)); break;
-      case rapidjson::kNumberType: number(v); break;
-      case rapidjson::kObjectType: object(v, depth); break;
-      case rapidjson::kArrayType: array(v, depth); break;
+      case rapidjson::kNullType:
+        out_ += "null";
+        break;
+      case rapidjson::kFalseType:
+        out_ += "false";
+        break;
+      case rapidjson::kTrueType:
+        out_ += "true";
+        break;
+      case rapidjson::kStringType:
+        string(json_view(v));
+        break;
+      case rapidjson::kNumberType:
+        number(v);
+        break;
+      case rapidjson::kObjectType:
+        object(v, depth);
+        break;
+      case rapidjson::kArrayType:
+        array(v, depth);
+        break;
     }
   }
 
@@ -170,13 +184,27 @@ class JsonOut {
       out_.append(s.substr(run, i - run));
       run = i + 1;
       switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\f': out_ += "\\f"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\b':
+          out_ += "\\b";
+          break;
+        case '\f':
+          out_ += "\\f";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
         default: {
           static const char* hex = "0123456789ABCDEF";
           out_ += "\\u00";
@@ -244,13 +272,19 @@ JsonValue json_string(std::string_view s, JsonAllocator& a) {
 
 std::string json_type_name(const JsonValue& v) {
   switch (v.GetType()) {
-    case rapidjson::kNullType: return "null";
+    case rapidjson::kNullType:
+      return "null";
     case rapidjson::kFalseType:
-    case rapidjson::kTrueType: return "a boolean";
-    case rapidjson::kObjectType: return "an object";
-    case rapidjson::kArrayType: return "an array";
-    case rapidjson::kStringType: return "a string";
-    case rapidjson::kNumberType: return "a number";
+    case rapidjson::kTrueType:
+      return "a boolean";
+    case rapidjson::kObjectType:
+      return "an object";
+    case rapidjson::kArrayType:
+      return "an array";
+    case rapidjson::kStringType:
+      return "a string";
+    case rapidjson::kNumberType:
+      return "a number";
   }
   return "a value";
 }

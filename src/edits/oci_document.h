@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "spec/annotations.h"
 #include "base/error.h"
 #include "base/json.h"
+#include "spec/annotations.h"
 
 namespace cdi {
 

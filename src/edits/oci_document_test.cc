@@ -1,8 +1,8 @@
 #include "edits/oci_document.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace cdi {
 namespace {
@@ -48,10 +48,8 @@ INSTANTIATE_TEST_SUITE_P(Table, OciNumberTest,
                                            NumberCase{"int64_max", "9223372036854775807", "9223372036854775807"},
                                            NumberCase{"uint64_max", "18446744073709551615", "18446744073709551615"},
                                            NumberCase{"uint32_max", "4294967295", "4294967295"},
-                                           NumberCase{"negative", "-1", "-1"},
-                                           NumberCase{"fraction", "1.5", "1.5"},
-                                           NumberCase{"exponent", "1e3", "1000.0"},
-                                           NumberCase{"tiny", "0.1", "0.1"}),
+                                           NumberCase{"negative", "-1", "-1"}, NumberCase{"fraction", "1.5", "1.5"},
+                                           NumberCase{"exponent", "1e3", "1000.0"}, NumberCase{"tiny", "0.1", "0.1"}),
                          [](const ::testing::TestParamInfo<NumberCase>& i) { return i.param.name; });
 
 TEST(OciDocument, NumbersHaveTheirTypes) {
@@ -92,17 +90,18 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"string_root", "\"x\"", "expected a JSON object, got a string"},
                       BadCase{"null_root", "null", "expected a JSON object, got null"},
                       BadCase{"number_root", "5", "expected a JSON object, got a number"},
-                      BadCase{"truncated", "{\"a\":", "invalid JSON"},
-                      BadCase{"trailing", "{} x", "invalid JSON"},
+                      BadCase{"truncated", "{\"a\":", "invalid JSON"}, BadCase{"trailing", "{} x", "invalid JSON"},
                       BadCase{"nul", std::string("{\"a\":\"\0\"}", 9), "NUL byte"},
                       BadCase{"invalid_utf8", "{\"a\":\"\xc3\x28\"}", "invalid JSON"},
                       BadCase{"duplicate_root", "{\"process\":{},\"process\":{}}", "(root): duplicate key \"process\""},
                       BadCase{"too_deep_arrays", "{\"a\":" + nested(100'000) + "}", "nested deeper than 256 levels"},
-                      BadCase{"too_deep_objects", [] {
-                        std::string s;
-                        for (int i = 0; i < 100'000; ++i) s += "{\"a\":";
-                        return s;
-                      }(), "nested deeper than 256 levels"}),
+                      BadCase{"too_deep_objects",
+                              [] {
+                                std::string s;
+                                for (int i = 0; i < 100'000; ++i) s += "{\"a\":";
+                                return s;
+                              }(),
+                              "nested deeper than 256 levels"}),
     [](const ::testing::TestParamInfo<BadCase>& i) { return i.param.name; });
 
 TEST(OciDocument, DepthLimitBoundary) {
@@ -158,7 +157,8 @@ TEST(OciDocument, EnsureObjectAndArray) {
   auto x = ensure_object(**lin, "x", "linux", a);
   ASSERT_FALSE(x.ok());
   EXPECT_EQ(x.error().field, "linux.x");
-  EXPECT_EQ(doc->serialize(false), R"({"process":{},"mounts":{},"linux":{"x":1},"hooks":{}})" "\n");
+  EXPECT_EQ(doc->serialize(false), R"({"process":{},"mounts":{},"linux":{"x":1},"hooks":{}})"
+                                   "\n");
 }
 
 TEST(OciDocument, CloneIsIndependent) {
@@ -190,8 +190,7 @@ TEST(OciDocument, IsState) {
 }
 
 TEST(OciDocument, Annotations) {
-  auto doc = OciDocument::parse(
-      R"({"annotations":{"z":"1","cdi.k8s.io/a":"v/c=d","n":5,"o":{},"a":"2"}})");
+  auto doc = OciDocument::parse(R"({"annotations":{"z":"1","cdi.k8s.io/a":"v/c=d","n":5,"o":{},"a":"2"}})");
   ASSERT_TRUE(doc.ok());
   EXPECT_EQ(doc->annotations(), (AnnotationList{{"z", "1"}, {"cdi.k8s.io/a", "v/c=d"}, {"a", "2"}}));
   auto none = OciDocument::parse(R"({"annotations":"x"})");

@@ -5,9 +5,9 @@
 #include <functional>
 #include <initializer_list>
 
-#include "spec/codec/json_tape.h"
-#include "guest/host_devices.h"
 #include "base/text.h"
+#include "guest/host_devices.h"
+#include "spec/codec/json_tape.h"
 
 namespace cdi {
 
@@ -45,7 +45,6 @@ std::string describe_json(const Event& e) {
   if (e.type == EventType::seq_start) return "an array";
   return codec::describe(e);
 }
-
 
 class Decoder {
  public:

@@ -1,9 +1,9 @@
 #include "guest/guest_map.h"
 
-#include <gtest/gtest.h>
-
 #include <ostream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
 
@@ -64,7 +64,6 @@ struct GoodCase {
 };
 void PrintTo(const GoodCase& c, std::ostream* os) { *os << c.name; }
 
-
 class GuestMapGoodTest : public ::testing::TestWithParam<GoodCase> {};
 
 TEST_P(GuestMapGoodTest, Accepted) {
@@ -93,7 +92,6 @@ struct BadCase {
   const char* message_part;
 };
 void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
-
 
 class GuestMapBadTest : public ::testing::TestWithParam<BadCase> {};
 

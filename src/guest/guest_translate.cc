@@ -4,9 +4,9 @@
 #include <optional>
 #include <tuple>
 
+#include "base/text.h"
 #include "guest/host_devices.h"
 #include "guest/pci.h"
-#include "base/text.h"
 
 namespace cdi {
 

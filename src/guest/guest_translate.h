@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "edits/container_edits.h"
 #include "base/error.h"
 #include "base/fs.h"
-#include "guest/guest_map.h"
 #include "base/logger.h"
+#include "edits/container_edits.h"
 #include "edits/oci_document.h"
+#include "guest/guest_map.h"
 
 namespace cdi {
 

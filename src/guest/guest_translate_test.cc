@@ -1,10 +1,10 @@
 #include "guest/guest_translate.h"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <ostream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
 
@@ -166,7 +166,6 @@ struct ErrorCase {
   const char* expected_part;
 };
 void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
-
 
 class GuestTranslateErrorTest : public ::testing::TestWithParam<ErrorCase> {};
 

@@ -1,6 +1,5 @@
 #include "guest/host_devices.h"
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -10,6 +9,8 @@
 #include <fstream>
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
 

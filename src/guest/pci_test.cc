@@ -1,6 +1,5 @@
 #include "guest/pci.h"
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +7,8 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
 
@@ -27,7 +28,6 @@ struct AddressCase {
   const char* error_part;
 };
 void PrintTo(const AddressCase& c, std::ostream* os) { *os << c.name; }
-
 
 class PciAddressTest : public ::testing::TestWithParam<AddressCase> {};
 
@@ -81,7 +81,6 @@ struct PathCase {
   const char* canonical;  // nullptr: invalid
 };
 void PrintTo(const PathCase& c, std::ostream* os) { *os << c.name; }
-
 
 class PciPathTest : public ::testing::TestWithParam<PathCase> {};
 

@@ -4,10 +4,10 @@
 #include <iterator>
 #include <set>
 
+#include "base/text.h"
+#include "registry/spec_wait.h"
 #include "spec/annotations.h"
 #include "spec/qualified_name.h"
-#include "registry/spec_wait.h"
-#include "base/text.h"
 
 namespace cdi {
 
@@ -132,8 +132,8 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
   return report;
 }
 
-Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs,
-                                   Logger& logger, const InjectOptions& options) {
+Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs, Logger& logger,
+                                   const InjectOptions& options) {
   if (!options.guest_map) {
     if (devices.empty()) return InjectReport{};
     return inject_devices(config, devices, fs, logger, options);

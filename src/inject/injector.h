@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "edits/container_edits.h"
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/logger.h"
+#include "edits/container_edits.h"
+#include "edits/oci_document.h"
 #include "guest/guest_map.h"
 #include "guest/guest_translate.h"
-#include "base/logger.h"
-#include "edits/oci_document.h"
 #include "registry/registry.h"
 
 namespace cdi {
@@ -39,9 +39,9 @@ struct InjectOptions {
 };
 
 struct InjectReport {
-  std::vector<std::string> devices;     // resolved, in request order, duplicates dropped
-  std::vector<std::string> spec_files;  // files the devices came from
-  std::vector<AppliedEdit> edits;       // filled when InjectOptions::explain
+  std::vector<std::string> devices;           // resolved, in request order, duplicates dropped
+  std::vector<std::string> spec_files;        // files the devices came from
+  std::vector<AppliedEdit> edits;             // filled when InjectOptions::explain
   std::optional<GuestTranslateReport> guest;  // set when a guest map was applied (its edits are in `edits`)
 };
 
@@ -58,7 +58,7 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
 // Injects `devices` (when there are any) and then, when options.guest_map is
 // set, translates the result to the guest, on one copy of `config` that is
 // committed only when both succeed.
-Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs,
-                                   Logger& logger, const InjectOptions& options);
+Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs, Logger& logger,
+                                   const InjectOptions& options);
 
 }  // namespace cdi

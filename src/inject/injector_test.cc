@@ -1,6 +1,5 @@
 #include "inject/injector.h"
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,16 +11,17 @@
 #include <string>
 #include <thread>
 
-#include "support/fake_fs.h"
+#include <gtest/gtest.h>
 
+#include "support/fake_fs.h"
 #include "support/later.h"
 #include "support/temp_dir.h"
 
 namespace cdi {
 namespace {
 
-using testing::FakeFs;
 using std::chrono::milliseconds;
+using testing::FakeFs;
 
 OciDocument config(std::string_view json) {
   auto doc = OciDocument::parse(json);
@@ -69,21 +69,22 @@ TEST_P(RequestedDevicesErrorTest, Refused) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, RequestedDevicesErrorTest,
-    ::testing::Values(
-        BadAnnotationCase{"not_an_object", R"({"annotations":["cdi.k8s.io/a"]})", "annotations",
-                          "expected an object, got an array"},
-        BadAnnotationCase{"value_not_a_string", R"({"annotations":{"cdi.k8s.io/a":["v.com/c=0"]}})",
-                          "annotations.cdi.k8s.io/a", "expected a string value, got an array"},
-        BadAnnotationCase{"duplicate_key", R"({"annotations":{"cdi.k8s.io/a":"v.com/c=0","cdi.k8s.io/a":"v.com/c=1"}})",
-                          "annotations", "duplicate key \"cdi.k8s.io/a\""},
-        BadAnnotationCase{"bad_name", R"({"annotations":{"cdi.k8s.io/a":"v.com/c=0, v.com/c=1"}})", "annotations",
-                          "annotation \"cdi.k8s.io/a\""},
-        BadAnnotationCase{"empty_value", R"({"annotations":{"cdi.k8s.io/a":""}})", "annotations",
-                          "annotation \"cdi.k8s.io/a\""}),
+    ::testing::Values(BadAnnotationCase{"not_an_object", R"({"annotations":["cdi.k8s.io/a"]})", "annotations",
+                                        "expected an object, got an array"},
+                      BadAnnotationCase{"value_not_a_string", R"({"annotations":{"cdi.k8s.io/a":["v.com/c=0"]}})",
+                                        "annotations.cdi.k8s.io/a", "expected a string value, got an array"},
+                      BadAnnotationCase{"duplicate_key",
+                                        R"({"annotations":{"cdi.k8s.io/a":"v.com/c=0","cdi.k8s.io/a":"v.com/c=1"}})",
+                                        "annotations", "duplicate key \"cdi.k8s.io/a\""},
+                      BadAnnotationCase{"bad_name", R"({"annotations":{"cdi.k8s.io/a":"v.com/c=0, v.com/c=1"}})",
+                                        "annotations", "annotation \"cdi.k8s.io/a\""},
+                      BadAnnotationCase{"empty_value", R"({"annotations":{"cdi.k8s.io/a":""}})", "annotations",
+                                        "annotation \"cdi.k8s.io/a\""}),
     [](const ::testing::TestParamInfo<BadAnnotationCase>& i) { return i.param.name; });
 
 TEST(KataPodSandbox, Detected) {
-  EXPECT_TRUE(is_kata_pod_sandbox(config(R"({"annotations":{"io.katacontainers.pkg.oci.container_type":"pod_sandbox"}})")));
+  EXPECT_TRUE(
+      is_kata_pod_sandbox(config(R"({"annotations":{"io.katacontainers.pkg.oci.container_type":"pod_sandbox"}})")));
   EXPECT_FALSE(
       is_kata_pod_sandbox(config(R"({"annotations":{"io.katacontainers.pkg.oci.container_type":"pod_container"}})")));
   EXPECT_FALSE(is_kata_pod_sandbox(config(R"({"annotations":{"io.kubernetes.cri.container-type":"sandbox"}})")));
@@ -174,7 +175,8 @@ TEST_F(InjectTest, UnresolvableWithoutWaitFailsAtOnceNamingTheDevice) {
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "vendor.com/gpu=nope");
-  EXPECT_TRUE(contains(r.error().to_string(), "unresolvable CDI device \"vendor.com/gpu=nope\"")) << r.error().to_string();
+  EXPECT_TRUE(contains(r.error().to_string(), "unresolvable CDI device \"vendor.com/gpu=nope\""))
+      << r.error().to_string();
   EXPECT_TRUE(contains(r.error().to_string(), "it has a, b, broken")) << r.error().to_string();
   EXPECT_LT(took, 0.5);
   EXPECT_EQ(doc.serialize(), before);
@@ -196,7 +198,8 @@ TEST_F(InjectTest, InvalidNameRefused) {
 }
 
 TEST_F(InjectTest, KindsNotRequestedAreNotParsed) {
-  fs.add_file("/etc/cdi/other.yaml", "cdiVersion: 0.6.0\nkind: other.com/x\ndevices: [{name: bad_, containerEdits: {}}]\n");
+  fs.add_file("/etc/cdi/other.yaml",
+              "cdiVersion: 0.6.0\nkind: other.com/x\ndevices: [{name: bad_, containerEdits: {}}]\n");
   OciDocument doc = config("{}");
   auto r = inject_devices(doc, {"vendor.com/gpu=b"}, fs, log, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
@@ -241,7 +244,8 @@ TEST_F(WaitTest, SpecWrittenLaterResolvesWithinTheWindow) {
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_GE(seconds_since(start), 0.19);
   EXPECT_LT(seconds_since(start), 3.0);
-  EXPECT_EQ(doc.serialize(false), R"({"process":{"env":["LATE=1"]}})" "\n");
+  EXPECT_EQ(doc.serialize(false), R"({"process":{"env":["LATE=1"]}})"
+                                  "\n");
   EXPECT_TRUE(log.contains(LogLevel::info, "waiting up to 5000 ms")) << "the wait is logged";
 }
 
@@ -276,7 +280,8 @@ TEST_F(WaitTest, HalfWrittenSpecCompletedLaterResolves) {
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_GE(seconds_since(start), 0.29);
   EXPECT_LT(seconds_since(start), 3.0);
-  EXPECT_EQ(doc.serialize(false), R"({"process":{"env":["LATE=1"]}})" "\n");
+  EXPECT_EQ(doc.serialize(false), R"({"process":{"env":["LATE=1"]}})"
+                                  "\n");
 }
 
 TEST_F(WaitTest, WindowEndsWithTheLastError) {

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
-#include <cstdlib>
-#include <charconv>
 #include <type_traits>
 
 #include "base/atomic_file.h"
@@ -31,7 +31,7 @@ bool take_number(std::string_view& line, T& out) {
   size_t i = 0;
   for (; i < line.size() && i <= 16; ++i) {
     char c = line[i];
-    uint64_t d = c >= '0' && c <= '9' ? static_cast<uint64_t>(c - '0')
+    uint64_t d = c >= '0' && c <= '9'   ? static_cast<uint64_t>(c - '0')
                  : c >= 'a' && c <= 'f' ? static_cast<uint64_t>(c - 'a' + 10)
                                         : 16;
     if (d == 16) break;
@@ -84,10 +84,10 @@ std::string identity_text(const FileStat& st) {
 }
 
 // "<dev> <ino> <size> <mtime_ns> <ctime_ns> <kind> <name>", numbers in hex
-bool parse_entry(std::string_view line, std::string& name, uint64_t& dev, uint64_t& ino, int64_t& size,
-                 int64_t& mtime, int64_t& ctime, std::string& kind) {
-  if (!take_number(line, dev) || !take_number(line, ino) || !take_number(line, size) ||
-      !take_number(line, mtime) || !take_number(line, ctime)) {
+bool parse_entry(std::string_view line, std::string& name, uint64_t& dev, uint64_t& ino, int64_t& size, int64_t& mtime,
+                 int64_t& ctime, std::string& kind) {
+  if (!take_number(line, dev) || !take_number(line, ino) || !take_number(line, size) || !take_number(line, mtime) ||
+      !take_number(line, ctime)) {
     return false;
   }
   size_t space = line.find(' ');
@@ -183,8 +183,7 @@ KindIndex::DirIndex& KindIndex::materialize(DirIndex& idx) {
   return idx;
 }
 
-std::optional<std::string> KindIndex::lookup(const std::string& spec_dir, const std::string& name,
-                                             const FileStat& st) {
+std::optional<std::string> KindIndex::lookup(const std::string& spec_dir, const std::string& name, const FileStat& st) {
   if (!enabled()) return std::nullopt;
   DirIndex& idx = load(spec_dir);
   Entry e;
@@ -219,8 +218,8 @@ void KindIndex::record(const std::string& spec_dir, const std::string& name, con
                        const std::string& kind) {
   if (!enabled()) return;
   DirIndex& idx = materialize(load(spec_dir));
-  bool storable = name.find('\n') == std::string::npos && kind.find_first_of(" \n") == std::string::npos &&
-                  !kind.empty();
+  bool storable =
+      name.find('\n') == std::string::npos && kind.find_first_of(" \n") == std::string::npos && !kind.empty();
   int64_t newest = std::max(st.mtime_ns, st.ctime_ns);
   if (!storable || newest > fs_.now_ns() - kRacyWindowNs) {
     if (idx.entries.erase(name) > 0) idx.dirty = true;

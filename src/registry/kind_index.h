@@ -54,9 +54,9 @@ class KindIndex {
     std::string raw;
     std::vector<std::pair<std::string_view, std::string_view>> lines;  // name -> whole line, sorted
     std::map<std::string, Entry> entries;
-    size_t cursor = 0;  // where the next lookup is likely to be
-    std::string listing_identity;       // of the dir when listed; empty: no listing kept
-    std::vector<std::string> listing;   // spec-file names, sorted
+    size_t cursor = 0;                 // where the next lookup is likely to be
+    std::string listing_identity;      // of the dir when listed; empty: no listing kept
+    std::vector<std::string> listing;  // spec-file names, sorted
     bool materialized = false;
     bool loaded = false;
     bool dirty = false;

@@ -1,16 +1,16 @@
 #include "registry/kind_index.h"
 
-#include <cstdio>
-
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "support/temp_dir.h"
 
@@ -189,15 +189,16 @@ TEST_F(KindIndexTest, SaveWritesAPrivateFileAtomically) {
   KindIndex index(fs, log, cache());
   index.record(kDir, "a.yaml", settled(), "v/c");
   index.save();
-  struct stat dir_st {}, file_st {};
+  struct stat dir_st {
+  }, file_st{};
   ASSERT_EQ(::stat(cache().c_str(), &dir_st), 0) << "the cache dir is created";
   EXPECT_EQ(dir_st.st_mode & 07777, 0700u);
   ASSERT_EQ(::stat(index.index_path(kDir).c_str(), &file_st), 0);
   EXPECT_EQ(file_st.st_mode & 07777, 0600u);
   char stamp[32];
   std::snprintf(stamp, sizeof stamp, "%llx", static_cast<unsigned long long>(kNow - 10 * kSecond));
-  EXPECT_EQ(read_index(index), std::string("cdi-hook kind index 3\ndir /etc/cdi\nlisting -\n2a 7 64 ") + stamp +
-                                   " " + stamp + " v/c a.yaml\n");
+  EXPECT_EQ(read_index(index), std::string("cdi-hook kind index 3\ndir /etc/cdi\nlisting -\n2a 7 64 ") + stamp + " " +
+                                   stamp + " v/c a.yaml\n");
   // Saved again with a change: replaced by rename (a new inode), nothing else left behind.
   index.record(kDir, "b.yaml", settled(8), "v/d");
   index.save();

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "spec/qualified_name.h"
 #include "base/text.h"
 #include "base/trust.h"
+#include "spec/qualified_name.h"
 
 namespace cdi {
 
@@ -132,8 +132,7 @@ void Registry::scan_file(const std::string& dir, const std::string& name, codec:
     tape = codec::spec_tape(*read, format);
     // A file broken after its kind line still belongs to that kind: ask the
     // streaming reader, which stops at the kind.
-    codec::PeekedKind peek =
-        tape->ok() ? codec::kind_from_tape(**tape) : codec::peek_spec_kind(*read, format);
+    codec::PeekedKind peek = tape->ok() ? codec::kind_from_tape(**tape) : codec::peek_spec_kind(*read, format);
     if (peek.result == codec::KindPeek::found) {
       kind = peek.kind;
     } else {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "spec/codec/spec_codec.h"
 #include "base/error.h"
 #include "base/fs.h"
-#include "registry/kind_index.h"
 #include "base/logger.h"
+#include "registry/kind_index.h"
+#include "spec/codec/spec_codec.h"
 #include "spec/spec.h"
 
 namespace cdi {

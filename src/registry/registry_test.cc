@@ -1,7 +1,6 @@
 #include "registry/registry.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "support/fake_fs.h"
+#include <gtest/gtest.h>
 
+#include "support/fake_fs.h"
 #include "support/temp_dir.h"
 
 namespace cdi {
@@ -235,8 +235,9 @@ TEST_F(RegistryTest, ValidationUsesTheOptions) {
 }
 
 TEST_F(RegistryTest, RecordPositionsLocatesValidationErrors) {
-  fs.add_file(kEtc + "/a.yaml", "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: d\n  containerEdits:\n"
-                                "    env: [OK=1, NOTOK]\n");
+  fs.add_file(kEtc + "/a.yaml",
+              "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: d\n  containerEdits:\n"
+              "    env: [OK=1, NOTOK]\n");
   RegistryOptions o = options();
   o.record_positions = true;
   Registry& r = load({}, o);
@@ -349,7 +350,8 @@ INSTANTIATE_TEST_SUITE_P(
     Table, InsecureFileTest,
     ::testing::Values(InsecureCase{"world_writable", 0666, 0, 0, 0, "writable by every user (mode 0666)"},
                       InsecureCase{"world_writable_sticky", 01646, 0, 0, 0, "writable by every user (mode 1646)"},
-                      InsecureCase{"group_writable_other_group", 0664, 0, 1000, 0, "writable by group 1000 (mode 0664)"},
+                      InsecureCase{"group_writable_other_group", 0664, 0, 1000, 0,
+                                   "writable by group 1000 (mode 0664)"},
                       InsecureCase{"group_writable_root_group", 0664, 0, 0, 0, nullptr},
                       InsecureCase{"owned_by_other_user", 0644, 1000, 0, 0, "owned by uid 1000"},
                       InsecureCase{"owned_by_us", 0644, 1000, 1000, 1000, nullptr},
@@ -393,7 +395,8 @@ TEST_F(RegistryTest, KindlessBrokenFileNamedForEveryMissingName) {
 // ---- which files ------------------------------------------------------------------
 
 TEST_F(RegistryTest, OnlyExactJsonAndYamlExtensions) {
-  for (const char* name : {"a.yml", "b.JSON", "c.YAML", "x.yaml.tmp", "spec.123.tmp", "yaml", "d.yaml~", "e.json.bak"}) {
+  for (const char* name :
+       {"a.yml", "b.JSON", "c.YAML", "x.yaml.tmp", "spec.123.tmp", "yaml", "d.yaml~", "e.json.bak"}) {
     fs.add_file(kEtc + "/" + name, spec_yaml("v.com/c", {"d"}, name));
   }
   Registry& r = load();
@@ -418,8 +421,9 @@ TEST_F(RegistryTest, SymlinkedSpecFileFollowed) {
   fs.add_symlink(kEtc + "/relative.yaml", "../../opt/specs/real.yaml");
   Registry& r = load();
   // Two links to one file in one dir: the same device twice at one priority.
-  EXPECT_TRUE(contains(resolve_tag(r, "v.com/c=d"), "conflicting definitions in \"/etc/cdi/link.yaml\" and "
-                                                    "\"/etc/cdi/relative.yaml\""))
+  EXPECT_TRUE(contains(resolve_tag(r, "v.com/c=d"),
+                       "conflicting definitions in \"/etc/cdi/link.yaml\" and "
+                       "\"/etc/cdi/relative.yaml\""))
       << resolve_tag(r, "v.com/c=d");
   fs.remove(kEtc + "/relative.yaml");
   EXPECT_EQ(resolve_tag(load(), "v.com/c=d"), "real");

@@ -94,7 +94,9 @@ Result<bool> SpecDirWatch::wait(Clock::time_point deadline) {
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
-    struct pollfd pfd {fd_, POLLIN, 0};
+    struct pollfd pfd {
+      fd_, POLLIN, 0
+    };
     int n = ::poll(&pfd, 1, static_cast<int>(std::min<long long>(left + 1, 1 << 30)));
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -1,6 +1,5 @@
 #include "registry/spec_wait.h"
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,8 @@
 #include <functional>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "support/later.h"
 #include "support/temp_dir.h"
@@ -25,9 +26,7 @@ using TempDir = testing::TempDir;
 
 void write(const std::string& path, const std::string& content) { std::ofstream(path, std::ios::trunc) << content; }
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 using Later = testing::Later;
 
@@ -68,7 +67,8 @@ TEST_F(SpecWaitTest, SpecFileRenamedIntoTheDirWakesTheWait) {
   auto w = watch({dir});
   ASSERT_NE(w, nullptr);
   auto start = Clock::now();
-  Later mover(milliseconds(150), [&] { std::rename((elsewhere + "/vendor.json").c_str(), (dir + "/vendor.json").c_str()); });
+  Later mover(milliseconds(150),
+              [&] { std::rename((elsewhere + "/vendor.json").c_str(), (dir + "/vendor.json").c_str()); });
   auto woke = w->wait(start + milliseconds(5000));
   ASSERT_TRUE(woke.ok());
   EXPECT_TRUE(*woke);
@@ -84,7 +84,8 @@ TEST_F(SpecWaitTest, TempFileRenamedToASpecNameWakesTheWait) {
   ASSERT_TRUE(first.ok());
   EXPECT_FALSE(*first) << "a temporary name is not a spec";
   auto start = Clock::now();
-  Later mover(milliseconds(100), [&] { std::rename((dir + "/.vendor.yaml.tmp").c_str(), (dir + "/vendor.yaml").c_str()); });
+  Later mover(milliseconds(100),
+              [&] { std::rename((dir + "/.vendor.yaml.tmp").c_str(), (dir + "/vendor.yaml").c_str()); });
   auto woke = w->wait(start + milliseconds(5000));
   ASSERT_TRUE(woke.ok());
   EXPECT_TRUE(*woke);

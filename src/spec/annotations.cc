@@ -1,7 +1,7 @@
 #include "spec/annotations.h"
 
-#include "spec/qualified_name.h"
 #include "base/text.h"
+#include "spec/qualified_name.h"
 
 namespace cdi {
 
@@ -40,8 +40,7 @@ Result<std::string> annotation_key(std::string_view plugin, std::string_view dev
   }
   for (char c : name) {
     if (!is_alnum(c) && c != '_' && c != '-' && c != '.') {
-      return Error("annotation name " + quote(name) + ": character " + quote(std::string_view(&c, 1)) +
-                   " not allowed");
+      return Error("annotation name " + quote(name) + ": character " + quote(std::string_view(&c, 1)) + " not allowed");
     }
   }
   return std::string(kAnnotationPrefix) + name;

@@ -1,9 +1,9 @@
 #include "spec/annotations.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace cdi {
 namespace {
@@ -108,19 +108,16 @@ const std::string k61(61, 'd');
 
 INSTANTIATE_TEST_SUITE_P(
     Table, AnnotationKeyTest,
-    ::testing::Values(
-        KeyCase{"simple", "vendor", "dev0", "cdi.k8s.io/vendor_dev0"},
-        KeyCase{"slash_in_device_id", "vendor", "pci/0000/01", "cdi.k8s.io/vendor_pci_0000_01"},
-        KeyCase{"dots_and_dashes", "v.com", "a-b.c", "cdi.k8s.io/v.com_a-b.c"},
-        KeyCase{"too_long_64", "pp", k61, nullptr},
-        KeyCase{"slash_in_plugin", "ven/dor", "dev", nullptr},
-        KeyCase{"empty_plugin", "", "dev", nullptr},
-        KeyCase{"empty_device_id", "vendor", "", nullptr},
-        KeyCase{"plugin_starts_with_dash", "-vendor", "dev", nullptr},
-        KeyCase{"device_ends_with_dot", "vendor", "dev.", nullptr},
-        KeyCase{"device_ends_with_slash", "vendor", "dev/", nullptr},
-        KeyCase{"colon_not_allowed", "vendor", "pci:0", nullptr},
-        KeyCase{"space_not_allowed", "vendor", "a b", nullptr}),
+    ::testing::Values(KeyCase{"simple", "vendor", "dev0", "cdi.k8s.io/vendor_dev0"},
+                      KeyCase{"slash_in_device_id", "vendor", "pci/0000/01", "cdi.k8s.io/vendor_pci_0000_01"},
+                      KeyCase{"dots_and_dashes", "v.com", "a-b.c", "cdi.k8s.io/v.com_a-b.c"},
+                      KeyCase{"too_long_64", "pp", k61, nullptr}, KeyCase{"slash_in_plugin", "ven/dor", "dev", nullptr},
+                      KeyCase{"empty_plugin", "", "dev", nullptr}, KeyCase{"empty_device_id", "vendor", "", nullptr},
+                      KeyCase{"plugin_starts_with_dash", "-vendor", "dev", nullptr},
+                      KeyCase{"device_ends_with_dot", "vendor", "dev.", nullptr},
+                      KeyCase{"device_ends_with_slash", "vendor", "dev/", nullptr},
+                      KeyCase{"colon_not_allowed", "vendor", "pci:0", nullptr},
+                      KeyCase{"space_not_allowed", "vendor", "a b", nullptr}),
     [](const ::testing::TestParamInfo<KeyCase>& i) { return i.param.name; });
 
 TEST(AnnotationKey, SixtyThreeCharactersIsTheLimit) {

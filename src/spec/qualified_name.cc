@@ -6,9 +6,7 @@ namespace cdi {
 
 namespace {
 
-std::string char_text(char c) {
-  return quote(std::string_view(&c, 1));
-}
+std::string char_text(char c) { return quote(std::string_view(&c, 1)); }
 
 // Vendor and class: first a letter, last a letter or digit, [A-Za-z0-9_.-] between.
 Status validate_vendor_or_class(std::string_view what, std::string_view name) {
@@ -19,8 +17,7 @@ Status validate_vendor_or_class(std::string_view what, std::string_view name) {
   for (size_t i = 1; i + 1 < name.size(); ++i) {
     char c = name[i];
     if (!is_alnum(c) && c != '_' && c != '-' && c != '.') {
-      return Error("invalid " + std::string(what) + " " + quote(name) + ": character " + char_text(c) +
-                   " not allowed");
+      return Error("invalid " + std::string(what) + " " + quote(name) + ": character " + char_text(c) + " not allowed");
     }
   }
   if (!is_alnum(name.back())) {
@@ -32,9 +29,7 @@ Status validate_vendor_or_class(std::string_view what, std::string_view name) {
 }  // namespace
 
 Status validate_vendor_name(std::string_view vendor) { return validate_vendor_or_class("vendor", vendor); }
-Status validate_class_name(std::string_view device_class) {
-  return validate_vendor_or_class("class", device_class);
-}
+Status validate_class_name(std::string_view device_class) { return validate_vendor_or_class("class", device_class); }
 
 Status validate_device_name(std::string_view name) {
   if (name.empty()) return Error("invalid device name: empty");

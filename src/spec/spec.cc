@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "spec/qualified_name.h"
 #include "base/text.h"
+#include "spec/qualified_name.h"
 
 namespace cdi {
 
@@ -24,8 +24,8 @@ std::string Version::str() const {
 }
 
 Result<Version> parse_spec_version(std::string_view text) {
-  static constexpr Version known[] = {{0, 1, 0}, {0, 2, 0}, {0, 3, 0}, {0, 4, 0}, {0, 5, 0}, {0, 6, 0},
-                                      {0, 7, 0}, {0, 8, 0}, {1, 0, 0}, {1, 1, 0}};
+  static constexpr Version known[] = {{0, 1, 0}, {0, 2, 0}, {0, 3, 0}, {0, 4, 0}, {0, 5, 0},
+                                      {0, 6, 0}, {0, 7, 0}, {0, 8, 0}, {1, 0, 0}, {1, 1, 0}};
   std::string_view v = text;
   if (v.starts_with('v')) v.remove_prefix(1);
   for (const auto& k : known) {
@@ -289,11 +289,10 @@ void check_version(Checker& c) {
   }
   Version need = minimum_version(c.spec);
   if (*declared < need) {
-    c.fail(Field("cdiVersion"), "the spec version must be at least v" + need.str() + " for the fields it uses (declared " +
-                             quote(c.spec.version) + ")");
+    c.fail(Field("cdiVersion"), "the spec version must be at least v" + need.str() +
+                                    " for the fields it uses (declared " + quote(c.spec.version) + ")");
   }
 }
-
 
 void check_edits(Checker& c, const ContainerEdits& e, const Field& f) {
   check_env(c, e.env, f / "env");
@@ -333,8 +332,8 @@ std::vector<Error> validate_spec(const Spec& spec, const ValidateOptions& option
     if (!d.name.empty()) {
       auto [it, fresh] = seen.emplace(d.name, i);
       if (!fresh) {
-        c.fail(f / "name", "device " + quote(d.name) + " is defined twice (also devices[" +
-                               std::to_string(it->second) + "])");
+        c.fail(f / "name",
+               "device " + quote(d.name) + " is defined twice (also devices[" + std::to_string(it->second) + "])");
       }
     }
     check_annotations(c, d.annotations, f / "annotations");

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "spec/annotations.h"
 #include "base/error.h"
+#include "spec/annotations.h"
 
 namespace cdi {
 

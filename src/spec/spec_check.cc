@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
-#include "spec/codec/spec_writer.h"
-#include "base/trust.h"
-#include "spec/spec_schema.h"
 #include "base/text.h"
+#include "base/trust.h"
+#include "spec/codec/spec_writer.h"
+#include "spec/spec_schema.h"
 
 namespace cdi {
 

@@ -7,16 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "spec/codec/spec_codec.h"
 #include "base/error.h"
 #include "base/fs.h"
+#include "spec/codec/spec_codec.h"
 #include "spec/spec.h"
 
 namespace cdi {
 
 struct SpecCheckOptions {
-  bool strict = false;              // opt-in rules and host nodes that must exist
-  bool check_permissions = true;    // a file others can write is a problem
+  bool strict = false;            // opt-in rules and host nodes that must exist
+  bool check_permissions = true;  // a file others can write is a problem
 };
 
 struct SpecCheckResult {

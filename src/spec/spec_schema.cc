@@ -1,8 +1,8 @@
 #include "spec/spec_schema.h"
 
-#include <rapidjson/schema.h>
-
 #include <memory>
+
+#include <rapidjson/schema.h>
 
 #include "base/text.h"
 
@@ -65,8 +65,8 @@ void check_spec_schema(const rapidjson::Value& document, const Spec& positions, 
   if (document.Accept(validator)) return;
   std::string field = json_pointer_to_field(pointer_text(validator.GetInvalidDocumentPointer()));
   std::string rule = pointer_text(validator.GetInvalidSchemaPointer());
-  Error e("does not match the schema: \"" + std::string(validator.GetInvalidSchemaKeyword()) + "\" rule at " +
-          rule + " of cdi-spec.schema.json");
+  Error e("does not match the schema: \"" + std::string(validator.GetInvalidSchemaKeyword()) + "\" rule at " + rule +
+          " of cdi-spec.schema.json");
   e.field = field;
   auto it = positions.positions.find(field);
   if (it != positions.positions.end()) e.at(it->second.line, it->second.column);

@@ -1,10 +1,10 @@
 #include "spec/spec.h"
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "base/text.h"
 
@@ -59,22 +59,16 @@ TEST_P(ParseVersionTest, Parses) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseVersionTest,
-    ::testing::Values(VersionCase{"v0_1_0", "0.1.0", true, {0, 1, 0}}, VersionCase{"v0_3_0", "0.3.0", true, {0, 3, 0}},
-                      VersionCase{"v0_8_0", "0.8.0", true, {0, 8, 0}}, VersionCase{"v1_0_0", "1.0.0", true, {1, 0, 0}},
-                      VersionCase{"v1_1_0", "1.1.0", true, {1, 1, 0}},
-                      VersionCase{"v_prefix", "v1.0.0", true, {1, 0, 0}},
-                      VersionCase{"v_prefix_old", "v0.5.0", true, {0, 5, 0}},
-                      VersionCase{"two_parts", "1.0", false, {}},
-                      VersionCase{"upper_v", "V1.0.0", false, {}},
-                      VersionCase{"unreleased_patch", "1.1.1", false, {}},
-                      VersionCase{"unreleased_minor", "0.9.0", false, {}},
-                      VersionCase{"double_v", "vv1.0.0", false, {}},
-                      VersionCase{"empty", "", false, {}},
-                      VersionCase{"just_v", "v", false, {}},
-                      VersionCase{"leading_zero", "01.0.0", false, {}},
-                      VersionCase{"space", " 1.0.0", false, {}},
-                      VersionCase{"suffix", "1.0.0-rc1", false, {}},
-                      VersionCase{"one", "1", false, {}}),
+    ::testing::Values(
+        VersionCase{"v0_1_0", "0.1.0", true, {0, 1, 0}}, VersionCase{"v0_3_0", "0.3.0", true, {0, 3, 0}},
+        VersionCase{"v0_8_0", "0.8.0", true, {0, 8, 0}}, VersionCase{"v1_0_0", "1.0.0", true, {1, 0, 0}},
+        VersionCase{"v1_1_0", "1.1.0", true, {1, 1, 0}}, VersionCase{"v_prefix", "v1.0.0", true, {1, 0, 0}},
+        VersionCase{"v_prefix_old", "v0.5.0", true, {0, 5, 0}}, VersionCase{"two_parts", "1.0", false, {}},
+        VersionCase{"upper_v", "V1.0.0", false, {}}, VersionCase{"unreleased_patch", "1.1.1", false, {}},
+        VersionCase{"unreleased_minor", "0.9.0", false, {}}, VersionCase{"double_v", "vv1.0.0", false, {}},
+        VersionCase{"empty", "", false, {}}, VersionCase{"just_v", "v", false, {}},
+        VersionCase{"leading_zero", "01.0.0", false, {}}, VersionCase{"space", " 1.0.0", false, {}},
+        VersionCase{"suffix", "1.0.0-rc1", false, {}}, VersionCase{"one", "1", false, {}}),
     [](const ::testing::TestParamInfo<VersionCase>& i) { return i.param.name; });
 
 TEST(Version, OrdersAndPrints) {
@@ -108,16 +102,26 @@ std::vector<MinimumCase> minimum_cases() {
   using Where = ContainerEdits& (*)(Spec&);
   std::vector<MinimumCase> out = {
       {"nothing_gated", [](Spec&) {}, {0, 3, 0}},
-      {"spec_annotations", [](Spec& s) { s.annotations = {{"a", "b"}}; }, {0, 6, 0}},
-      {"device_annotations", [](Spec& s) { s.devices[0].annotations = {{"a", "b"}}; }, {0, 6, 0}},
+      {"spec_annotations",
+       [](Spec& s) {
+         s.annotations = {{"a", "b"}};
+       },
+       {0, 6, 0}},
+      {"device_annotations",
+       [](Spec& s) {
+         s.devices[0].annotations = {{"a", "b"}};
+       },
+       {0, 6, 0}},
       {"dot_in_class", [](Spec& s) { s.kind = "vendor.com/gpu.x"; }, {0, 6, 0}},
       {"dot_in_vendor_only", [](Spec& s) { s.kind = "vendor.example.com/gpu"; }, {0, 3, 0}},
       {"device_name_leading_digit", [](Spec& s) { s.devices[0].name = "0"; }, {0, 5, 0}},
       {"device_name_inner_digit", [](Spec& s) { s.devices[0].name = "gpu0x"; }, {0, 3, 0}},
-      {"newest_wins", [](Spec& s) {
+      {"newest_wins",
+       [](Spec& s) {
          s.devices[0].name = "0";
          s.devices[0].edits.net_devices = {{"eth0", "net0"}};
-       }, {1, 1, 0}},
+       },
+       {1, 1, 0}},
   };
   struct Pred {
     const char* name;
@@ -125,21 +129,40 @@ std::vector<MinimumCase> minimum_cases() {
     Version minimum;
   };
   std::vector<Pred> preds = {
-      {"rdt_schemata", [](ContainerEdits& e) { e.intel_rdt = IntelRdt{.schemata = std::vector<std::string>{"L3:0=f"}}; },
+      {"rdt_schemata",
+       [](ContainerEdits& e) { e.intel_rdt = IntelRdt{.schemata = std::vector<std::string>{"L3:0=f"}}; },
        {1, 1, 0}},
-      {"rdt_schemata_empty", [](ContainerEdits& e) { e.intel_rdt = IntelRdt{.schemata = std::vector<std::string>{}}; },
+      {"rdt_schemata_empty",
+       [](ContainerEdits& e) { e.intel_rdt = IntelRdt{.schemata = std::vector<std::string>{}}; },
        {1, 1, 0}},
       {"rdt_monitoring", [](ContainerEdits& e) { e.intel_rdt = IntelRdt{.enable_monitoring = true}; }, {1, 1, 0}},
-      {"net_devices", [](ContainerEdits& e) { e.net_devices = {{"eth0", "net0"}}; }, {1, 1, 0}},
+      {"net_devices",
+       [](ContainerEdits& e) {
+         e.net_devices = {{"eth0", "net0"}};
+       },
+       {1, 1, 0}},
       {"rdt_empty", [](ContainerEdits& e) { e.intel_rdt = IntelRdt{}; }, {0, 7, 0}},
       {"rdt_closid", [](ContainerEdits& e) { e.intel_rdt = IntelRdt{.clos_id = "c"}; }, {0, 7, 0}},
       {"additional_gids", [](ContainerEdits& e) { e.additional_gids = {5}; }, {0, 7, 0}},
-      {"host_path", [](ContainerEdits& e) { e.device_nodes = {DeviceNode{.path = "/dev/x", .host_path = "/dev/y"}}; },
+      {"host_path",
+       [](ContainerEdits& e) { e.device_nodes = {DeviceNode{.path = "/dev/x", .host_path = "/dev/y"}}; },
        {0, 5, 0}},
       {"no_host_path", [](ContainerEdits& e) { e.device_nodes = {DeviceNode{.path = "/dev/x"}}; }, {0, 3, 0}},
-      {"mount_type", [](ContainerEdits& e) { e.mounts = {Mount{"/a", "/b", {}, "bind"}}; }, {0, 4, 0}},
-      {"mount_untyped", [](ContainerEdits& e) { e.mounts = {Mount{"/a", "/b", {"ro"}, ""}}; }, {0, 3, 0}},
-      {"hooks_ungated", [](ContainerEdits& e) { e.hooks = {Hook{"prestart", "/bin/x", {}, {}, 5}}; }, {0, 3, 0}},
+      {"mount_type",
+       [](ContainerEdits& e) {
+         e.mounts = {Mount{"/a", "/b", {}, "bind"}};
+       },
+       {0, 4, 0}},
+      {"mount_untyped",
+       [](ContainerEdits& e) {
+         e.mounts = {Mount{"/a", "/b", {"ro"}, ""}};
+       },
+       {0, 3, 0}},
+      {"hooks_ungated",
+       [](ContainerEdits& e) {
+         e.hooks = {Hook{"prestart", "/bin/x", {}, {}, 5}};
+       },
+       {0, 3, 0}},
   };
   for (const auto& p : preds) {
     for (auto [where_name, where] : {std::pair<const char*, Where>{"spec", spec_edits}, {"device", device_edits}}) {
@@ -377,15 +400,25 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ValidateCase{"base_is_valid", [](Spec&) {}, nullptr, "", true},
         ValidateCase{"annotation_key_ok",
-                     [](Spec& s) { s.annotations = {{"example.com/some-key_1.x", "v"}, {"plain", "v"}}; }, nullptr, "",
-                     true},
-        ValidateCase{"annotation_key_space", [](Spec& s) { s.annotations = {{"a b", "v"}}; }, "annotations.a b",
-                     "\"a b\"", true},
-        ValidateCase{"annotation_key_prefix_upper", [](Spec& s) { s.devices[0].annotations = {{"Example.com/k", "v"}}; },
+                     [](Spec& s) {
+                       s.annotations = {{"example.com/some-key_1.x", "v"}, {"plain", "v"}};
+                     },
+                     nullptr, "", true},
+        ValidateCase{"annotation_key_space",
+                     [](Spec& s) {
+                       s.annotations = {{"a b", "v"}};
+                     },
+                     "annotations.a b", "\"a b\"", true},
+        ValidateCase{"annotation_key_prefix_upper",
+                     [](Spec& s) {
+                       s.devices[0].annotations = {{"Example.com/k", "v"}};
+                     },
                      "devices[0].annotations.Example.com/k", "DNS subdomain", true},
         ValidateCase{"annotations_over_256k",
-                     [](Spec& s) { s.annotations = {{"big", std::string(256 * 1024, 'x')}}; }, "annotations", "256 KiB",
-                     true},
+                     [](Spec& s) {
+                       s.annotations = {{"big", std::string(256 * 1024, 'x')}};
+                     },
+                     "annotations", "256 KiB", true},
         ValidateCase{"node_path_relative", [](Spec& s) { dev0(s).device_nodes = {node("dev/x")}; },
                      "devices[0].containerEdits.deviceNodes[0].path", "not absolute", true},
         ValidateCase{"node_host_path_relative",
@@ -395,11 +428,20 @@ INSTANTIATE_TEST_SUITE_P(
                        dev0(s).device_nodes = {n};
                      },
                      "devices[0].containerEdits.deviceNodes[0].hostPath", "not absolute", true},
-        ValidateCase{"mount_relative", [](Spec& s) { dev0(s).mounts = {Mount{"/a", "b", {}, ""}}; },
+        ValidateCase{"mount_relative",
+                     [](Spec& s) {
+                       dev0(s).mounts = {Mount{"/a", "b", {}, ""}};
+                     },
                      "devices[0].containerEdits.mounts[0].containerPath", "not absolute", true},
-        ValidateCase{"hook_relative", [](Spec& s) { s.edits.hooks = {Hook{"prestart", "h", {}, {}, {}}}; },
+        ValidateCase{"hook_relative",
+                     [](Spec& s) {
+                       s.edits.hooks = {Hook{"prestart", "h", {}, {}, {}}};
+                     },
                      "containerEdits.hooks[0].path", "not absolute", true},
-        ValidateCase{"hook_negative_timeout", [](Spec& s) { s.edits.hooks = {Hook{"prestart", "/h", {}, {}, -1}}; },
+        ValidateCase{"hook_negative_timeout",
+                     [](Spec& s) {
+                       s.edits.hooks = {Hook{"prestart", "/h", {}, {}, -1}};
+                     },
                      "containerEdits.hooks[0].timeout", "-1", true},
         ValidateCase{"permissions_repeated",
                      [](Spec& s) {

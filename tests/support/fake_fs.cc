@@ -148,9 +148,7 @@ Result<std::vector<DirEntry>> FakeFs::list_dir(const std::string& path) {
   return out;
 }
 
-Result<FileStat> FakeFs::stat_in(const std::string& dir, const std::string& name) {
-  return stat(path_join(dir, name));
-}
+Result<FileStat> FakeFs::stat_in(const std::string& dir, const std::string& name) { return stat(path_join(dir, name)); }
 
 Result<std::string> FakeFs::read_file(const std::string& path, size_t max_bytes) {
   ++read_count;

@@ -9,8 +9,8 @@ namespace cdi::codec {
 
 namespace {
 
-constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
-                            rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned kFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 // Tracks line and column as offsets grow, so positions cost one pass in total.
 class Positions {

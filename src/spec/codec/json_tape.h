@@ -4,9 +4,9 @@
 
 #include <string_view>
 
+#include "base/error.h"
 #include "spec/codec/tape.h"
 #include "spec/codec/yaml_tape.h"
-#include "base/error.h"
 
 namespace cdi::codec {
 

@@ -1,20 +1,25 @@
 #include "spec/codec/json_tape.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace cdi::codec {
 namespace {
 
 std::string style_name(ScalarStyle s) {
   switch (s) {
-    case ScalarStyle::json_string: return "s";
-    case ScalarStyle::json_number: return "n";
-    case ScalarStyle::json_bool: return "b";
-    case ScalarStyle::json_null: return "z";
-    default: return "?";
+    case ScalarStyle::json_string:
+      return "s";
+    case ScalarStyle::json_number:
+      return "n";
+    case ScalarStyle::json_bool:
+      return "b";
+    case ScalarStyle::json_null:
+      return "z";
+    default:
+      return "?";
   }
 }
 
@@ -24,11 +29,21 @@ std::string render(const Tape& t) {
   for (const auto& e : t.events) {
     if (!out.empty()) out += ' ';
     switch (e.type) {
-      case EventType::map_start: out += '{'; break;
-      case EventType::map_end: out += '}'; break;
-      case EventType::seq_start: out += '['; break;
-      case EventType::seq_end: out += ']'; break;
-      case EventType::scalar: out += style_name(e.style) + ":" + std::string(e.text); break;
+      case EventType::map_start:
+        out += '{';
+        break;
+      case EventType::map_end:
+        out += '}';
+        break;
+      case EventType::seq_start:
+        out += '[';
+        break;
+      case EventType::seq_end:
+        out += ']';
+        break;
+      case EventType::scalar:
+        out += style_name(e.style) + ":" + std::string(e.text);
+        break;
     }
   }
   return out;
@@ -86,26 +101,26 @@ TEST_P(JsonErrorTest, Located) {
   EXPECT_EQ(t.error().column, c.column) << t.error().message;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, JsonErrorTest,
-    ::testing::Values(
-        ErrorCase{"nul_in_string", std::string("{\"a\": \"x\0\"}", 11), "invalid JSON: NUL byte in the input", 1, 9},
-        ErrorCase{"nul_after_document", std::string("{}\n\0", 4), "NUL byte", 2, 1},
-        ErrorCase{"nul_on_line_three", std::string("{\n\"a\":\n 1\0}", 11), "NUL byte", 3, 3},
-        ErrorCase{"truncated_array", "{\"a\": [1, 2", "invalid JSON", 1, 12},
-        ErrorCase{"truncated_string", "{\"a\": \"xy", "invalid JSON", 1, 10},
-        ErrorCase{"truncated_after_key", "{\n  \"a\"", "invalid JSON", 2, 6},
-        ErrorCase{"missing_colon", "{\"a\" 1}", "invalid JSON", 1, 6},
-        ErrorCase{"trailing_comma", "[1,\n 2,\n]", "invalid JSON", 3, 1},
-        ErrorCase{"two_roots", "{} {}", "invalid JSON", 1, 4},
-        ErrorCase{"single_quotes", "{'a': 1}", "invalid JSON", 1, 2},
-        ErrorCase{"comment", "{} // x", "invalid JSON", 1, 4},
-        ErrorCase{"bare_word", "[yes]", "invalid JSON", 1, 2},
-        ErrorCase{"leading_zero", "[01]", "invalid JSON", 1, 3},
-        ErrorCase{"invalid_utf8", "[\"\xff\"]", "invalid JSON", 1, 3},
-        ErrorCase{"lone_surrogate_escape", R"(["\ud800"])", "invalid JSON", 1, 3},
-        ErrorCase{"empty", "", "invalid JSON", 1, 1}),
-    [](const ::testing::TestParamInfo<ErrorCase>& i) { return i.param.name; });
+INSTANTIATE_TEST_SUITE_P(Table, JsonErrorTest,
+                         ::testing::Values(ErrorCase{"nul_in_string", std::string("{\"a\": \"x\0\"}", 11),
+                                                     "invalid JSON: NUL byte in the input", 1, 9},
+                                           ErrorCase{"nul_after_document", std::string("{}\n\0", 4), "NUL byte", 2, 1},
+                                           ErrorCase{"nul_on_line_three", std::string("{\n\"a\":\n 1\0}", 11),
+                                                     "NUL byte", 3, 3},
+                                           ErrorCase{"truncated_array", "{\"a\": [1, 2", "invalid JSON", 1, 12},
+                                           ErrorCase{"truncated_string", "{\"a\": \"xy", "invalid JSON", 1, 10},
+                                           ErrorCase{"truncated_after_key", "{\n  \"a\"", "invalid JSON", 2, 6},
+                                           ErrorCase{"missing_colon", "{\"a\" 1}", "invalid JSON", 1, 6},
+                                           ErrorCase{"trailing_comma", "[1,\n 2,\n]", "invalid JSON", 3, 1},
+                                           ErrorCase{"two_roots", "{} {}", "invalid JSON", 1, 4},
+                                           ErrorCase{"single_quotes", "{'a': 1}", "invalid JSON", 1, 2},
+                                           ErrorCase{"comment", "{} // x", "invalid JSON", 1, 4},
+                                           ErrorCase{"bare_word", "[yes]", "invalid JSON", 1, 2},
+                                           ErrorCase{"leading_zero", "[01]", "invalid JSON", 1, 3},
+                                           ErrorCase{"invalid_utf8", "[\"\xff\"]", "invalid JSON", 1, 3},
+                                           ErrorCase{"lone_surrogate_escape", R"(["\ud800"])", "invalid JSON", 1, 3},
+                                           ErrorCase{"empty", "", "invalid JSON", 1, 1}),
+                         [](const ::testing::TestParamInfo<ErrorCase>& i) { return i.param.name; });
 
 std::string repeat(std::string_view s, size_t n) {
   std::string out;
@@ -181,32 +196,33 @@ std::string big_devices() {
   std::string out = "\"devices\": [";
   for (int i = 0; i < 2000; ++i) {
     if (i) out += ",";
-    out += "{\"name\": \"d" + std::to_string(i) + "\", \"containerEdits\": {\"kind\": \"nested/x\", \"env\": [\"A=1\"]}}";
+    out +=
+        "{\"name\": \"d" + std::to_string(i) + "\", \"containerEdits\": {\"kind\": \"nested/x\", \"env\": [\"A=1\"]}}";
   }
   return out + "]";
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Table, PeekJsonTest,
-    ::testing::Values(
-        PeekCase{"first", R"({"kind": "v/c", "cdiVersion": "1.0.0"})", KindPeek::found, "v/c"},
-        PeekCase{"after_big_value", "{" + big_devices() + ", \"kind\": \"v/c\"}", KindPeek::found, "v/c"},
-        PeekCase{"found_despite_later_error", R"({"kind": "v/c", "devices": [)", KindPeek::found, "v/c"},
-        PeekCase{"escaped", R"({"kind": "v\/c"})", KindPeek::found, "v/c"},
-        PeekCase{"nested_only", R"({"a": {"kind": "x/y"}, "b": [{"kind": "z/w"}]})", KindPeek::absent, ""},
-        PeekCase{"absent", R"({"cdiVersion": "1.0.0", "devices": []})", KindPeek::absent, ""},
-        PeekCase{"empty_object", "{}", KindPeek::absent, ""},
-        PeekCase{"kind_number", R"({"kind": 5})", KindPeek::unsure, ""},
-        PeekCase{"kind_null", R"({"kind": null})", KindPeek::unsure, ""},
-        PeekCase{"kind_bool", R"({"kind": true})", KindPeek::unsure, ""},
-        PeekCase{"kind_object", R"({"kind": {"a": "v/c"}})", KindPeek::unsure, ""},
-        PeekCase{"kind_array", R"({"kind": ["v/c"]})", KindPeek::unsure, ""},
-        PeekCase{"root_array", R"([{"kind": "v/c"}])", KindPeek::unsure, ""},
-        PeekCase{"root_string", R"("kind")", KindPeek::unsure, ""},
-        PeekCase{"absent_then_garbage", R"({"a": 1} x)", KindPeek::unsure, ""},
-        PeekCase{"syntax_error_first", R"({"a" 1, "kind": "v/c"})", KindPeek::unsure, ""},
-        PeekCase{"nul_byte", std::string("{\"kind\": \"v/c\"}\0", 16), KindPeek::unsure, ""},
-        PeekCase{"empty", "", KindPeek::unsure, ""}),
+    ::testing::Values(PeekCase{"first", R"({"kind": "v/c", "cdiVersion": "1.0.0"})", KindPeek::found, "v/c"},
+                      PeekCase{"after_big_value", "{" + big_devices() + ", \"kind\": \"v/c\"}", KindPeek::found, "v/c"},
+                      PeekCase{"found_despite_later_error", R"({"kind": "v/c", "devices": [)", KindPeek::found, "v/c"},
+                      PeekCase{"escaped", R"({"kind": "v\/c"})", KindPeek::found, "v/c"},
+                      PeekCase{"nested_only", R"({"a": {"kind": "x/y"}, "b": [{"kind": "z/w"}]})", KindPeek::absent,
+                               ""},
+                      PeekCase{"absent", R"({"cdiVersion": "1.0.0", "devices": []})", KindPeek::absent, ""},
+                      PeekCase{"empty_object", "{}", KindPeek::absent, ""},
+                      PeekCase{"kind_number", R"({"kind": 5})", KindPeek::unsure, ""},
+                      PeekCase{"kind_null", R"({"kind": null})", KindPeek::unsure, ""},
+                      PeekCase{"kind_bool", R"({"kind": true})", KindPeek::unsure, ""},
+                      PeekCase{"kind_object", R"({"kind": {"a": "v/c"}})", KindPeek::unsure, ""},
+                      PeekCase{"kind_array", R"({"kind": ["v/c"]})", KindPeek::unsure, ""},
+                      PeekCase{"root_array", R"([{"kind": "v/c"}])", KindPeek::unsure, ""},
+                      PeekCase{"root_string", R"("kind")", KindPeek::unsure, ""},
+                      PeekCase{"absent_then_garbage", R"({"a": 1} x)", KindPeek::unsure, ""},
+                      PeekCase{"syntax_error_first", R"({"a" 1, "kind": "v/c"})", KindPeek::unsure, ""},
+                      PeekCase{"nul_byte", std::string("{\"kind\": \"v/c\"}\0", 16), KindPeek::unsure, ""},
+                      PeekCase{"empty", "", KindPeek::unsure, ""}),
     [](const ::testing::TestParamInfo<PeekCase>& i) { return i.param.name; });
 
 }  // namespace

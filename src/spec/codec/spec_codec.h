@@ -5,9 +5,9 @@
 #include <optional>
 #include <string_view>
 
+#include "base/error.h"
 #include "spec/codec/spec_decoder.h"
 #include "spec/codec/yaml_tape.h"
-#include "base/error.h"
 #include "spec/spec.h"
 
 namespace cdi::codec {

@@ -90,7 +90,8 @@ struct Range {
   uint64_t max_positive;
   bool contains(const Integer& v) const { return v.magnitude <= (v.negative ? max_negative : max_positive); }
   std::string describe() const {
-    return (max_negative ? "-" + std::to_string(max_negative) : std::string("0")) + " to " + std::to_string(max_positive);
+    return (max_negative ? "-" + std::to_string(max_negative) : std::string("0")) + " to " +
+           std::to_string(max_positive);
   }
 };
 constexpr Range kInt64{uint64_t{1} << 63, (uint64_t{1} << 63) - 1};
@@ -275,7 +276,8 @@ class Decoder {
       r = parse_yaml_int(e.text, out);
     }
     switch (r) {
-      case IntParse::not_int: return fail(e, "expected an integer, got " + describe(e));
+      case IntParse::not_int:
+        return fail(e, "expected an integer, got " + describe(e));
       case IntParse::ambiguous: {
         std::string_view digits = e.text.substr(std::min(e.text.find_first_not_of("+-0"), e.text.size()));
         std::string octal = digits.empty() ? "0" : std::string(digits);
@@ -283,8 +285,10 @@ class Decoder {
                            ": YAML 1.1 reads a leading zero as octal, YAML 1.2 as decimal; write 0o" + octal +
                            " for octal or drop the leading zero");
       }
-      case IntParse::out_of_range: return fail(e, "number " + std::string(e.text) + " is out of range");
-      case IntParse::ok: break;
+      case IntParse::out_of_range:
+        return fail(e, "number " + std::string(e.text) + " is out of range");
+      case IntParse::ok:
+        break;
     }
     if (!range.contains(out)) {
       return fail(e, "number " + std::string(e.text) + " is out of range (" + range.describe() + ")");

@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "spec/codec/tape.h"
 #include "base/error.h"
+#include "spec/codec/tape.h"
 #include "spec/spec.h"
 
 namespace cdi::codec {

@@ -1,11 +1,11 @@
 // The spec decoder, driven through codec::parse_spec for both formats.
 #include "spec/codec/spec_decoder.h"
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <limits>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "spec/codec/spec_codec.h"
 
@@ -189,8 +189,8 @@ INSTANTIATE_TEST_SUITE_P(
         KeyCase{"yaml_case_hint", SpecFormat::yaml, "CDIVERSION: 1.0.0\n",
                 "unknown field \"CDIVERSION\" (did you mean \"cdiVersion\"? field names are case-sensitive)", 1, 1,
                 "CDIVERSION"},
-        KeyCase{"yaml_case_hint_nested", SpecFormat::yaml, yaml_node("HostPath: /dev/x"),
-                "(did you mean \"hostPath\"?", 8, 7, "devices[0].containerEdits.deviceNodes[0].HostPath"},
+        KeyCase{"yaml_case_hint_nested", SpecFormat::yaml, yaml_node("HostPath: /dev/x"), "(did you mean \"hostPath\"?",
+                8, 7, "devices[0].containerEdits.deviceNodes[0].HostPath"},
         KeyCase{"yaml_enable_cmt", SpecFormat::yaml, yaml_edits("intelRdt: {enableCMT: true}"),
                 "unknown field \"enableCMT\" (removed in CDI v1.1.0)", 5, 31,
                 "devices[0].containerEdits.intelRdt.enableCMT"},
@@ -200,10 +200,9 @@ INSTANTIATE_TEST_SUITE_P(
         KeyCase{"yaml_duplicate_root", SpecFormat::yaml, "kind: a/b\ncdiVersion: 1.0.0\nkind: c/d\n",
                 "duplicate field \"kind\" (first at line 1)", 3, 1, "kind"},
         KeyCase{"yaml_duplicate_nested", SpecFormat::yaml, yaml_node("type: c\n      type: b"),
-                "duplicate field \"type\" (first at line 8)", 9, 7,
-                "devices[0].containerEdits.deviceNodes[0].type"},
-        KeyCase{"yaml_duplicate_annotation", SpecFormat::yaml, "annotations:\n  a: x\n  a: y\n",
-                "duplicate key \"a\"", 3, 3, "annotations"},
+                "duplicate field \"type\" (first at line 8)", 9, 7, "devices[0].containerEdits.deviceNodes[0].type"},
+        KeyCase{"yaml_duplicate_annotation", SpecFormat::yaml, "annotations:\n  a: x\n  a: y\n", "duplicate key \"a\"",
+                3, 3, "annotations"},
         KeyCase{"yaml_key_not_scalar", SpecFormat::yaml, "? [a]\n: b\n", "mapping keys must be strings", 1, 3, ""},
         KeyCase{"json_unknown", SpecFormat::json, "{\"cdiVersion\": \"1.0.0\", \"Kind\": \"v/c\"}",
                 "unknown field \"Kind\" (did you mean \"kind\"?", 1, 25, "Kind"},
@@ -218,9 +217,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 struct ScalarCase {
   const char* name;
-  std::string text;                             // the whole spec
-  std::function<void(const Spec&)> check;       // when it decodes
-  const char* error = nullptr;                  // else: a piece of the message
+  std::string text;                        // the whole spec
+  std::function<void(const Spec&)> check;  // when it decodes
+  const char* error = nullptr;             // else: a piece of the message
 };
 
 void PrintTo(const ScalarCase& c, std::ostream* os) { *os << c.name; }
@@ -289,7 +288,8 @@ INSTANTIATE_TEST_SUITE_P(
         ScalarCase{"int_fraction", yaml_node("major: 1.0"), nullptr, "expected an integer"},
         ScalarCase{"int_underscore", yaml_node("major: 1_000"), nullptr, "expected an integer"},
         ScalarCase{"int_yes", yaml_node("major: yes"), nullptr, "expected an integer"},
-        ScalarCase{"int_single_quoted", yaml_node("major: '10'"), nullptr, "expected an integer, got the string \"10\""},
+        ScalarCase{"int_single_quoted", yaml_node("major: '10'"), nullptr,
+                   "expected an integer, got the string \"10\""},
         ScalarCase{"int_double_quoted", yaml_node("major: \"10\""), nullptr, "expected an integer"},
         ScalarCase{"int_str_tag", yaml_node("major: !!str 10"), nullptr, "expected an integer"},
         ScalarCase{"int_sequence", yaml_node("major: [1]"), nullptr, "expected an integer, got a sequence"},
@@ -337,7 +337,9 @@ INSTANTIATE_TEST_SUITE_P(
         ScalarCase{"list_null_is_empty", yaml_edits("env: ~, mounts: null"),
                    [](const Spec& s) { EXPECT_TRUE(edits_of(s).empty()); }},
         ScalarCase{"list_item_null", yaml_edits("env: [A=1, ~]"),
-                   [](const Spec& s) { EXPECT_EQ(edits_of(s).env, (std::vector<std::string>{"A=1", ""})); }},
+                   [](const Spec& s) {
+                     EXPECT_EQ(edits_of(s).env, (std::vector<std::string>{"A=1", ""}));
+                   }},
         ScalarCase{"gid_list", yaml_edits("additionalGids: [0x10, 0o10, 10]"),
                    [](const Spec& s) {
                      EXPECT_EQ(edits_of(s).additional_gids, (std::vector<uint32_t>{16, 8, 10}));
@@ -383,8 +385,9 @@ INSTANTIATE_TEST_SUITE_P(
                    [](const Spec& s) { EXPECT_TRUE(edits_of(s).intel_rdt.has_value()); }},
         ScalarCase{"schemata_empty", json_edits(R"("intelRdt": {"schemata": []})"),
                    [](const Spec& s) { EXPECT_TRUE(edits_of(s).intel_rdt->schemata.has_value()); }},
-        ScalarCase{"annotation_number", R"({"cdiVersion": "1.0.0", "kind": "v/c", "annotations": {"a": 1}, "devices": []})",
-                   nullptr, "expected a string, got the number 1"},
+        ScalarCase{"annotation_number",
+                   R"({"cdiVersion": "1.0.0", "kind": "v/c", "annotations": {"a": 1}, "devices": []})", nullptr,
+                   "expected a string, got the number 1"},
         ScalarCase{"version_number", R"({"cdiVersion": 1.0, "kind": "v/c", "devices": []})", nullptr,
                    "expected a string, got the number 1.0"}),
     [](const ::testing::TestParamInfo<ScalarCase>& i) { return i.param.name; });
@@ -510,7 +513,8 @@ TEST(SpecDecoder, JsonPositionsOfStringsAndContainers) {
   EXPECT_EQ(r.error().field, "devices");
   EXPECT_EQ(r.error().line, 2);
   EXPECT_EQ(r.error().column, 14);
-  auto s = json("{\"cdiVersion\": \"1.0.0\",\n \"kind\": \"v/c\", \"devices\": [{\"name\": \"x\", \"annotations\": [] }]}");
+  auto s =
+      json("{\"cdiVersion\": \"1.0.0\",\n \"kind\": \"v/c\", \"devices\": [{\"name\": \"x\", \"annotations\": [] }]}");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().field, "devices[0].annotations");
   EXPECT_EQ(s.error().line, 2);
@@ -522,8 +526,9 @@ TEST(SpecDecoder, ValidationErrorAfterDecodeNamesTheField) {
   ASSERT_TRUE(r.ok()) << r.error().located();
   auto errors = validate_spec(*r);
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].located(), "devices[0].containerEdits.deviceNodes[0].type: invalid device type \"x\": "
-                                 "expected b, c, u or p");
+  EXPECT_EQ(errors[0].located(),
+            "devices[0].containerEdits.deviceNodes[0].type: invalid device type \"x\": "
+            "expected b, c, u or p");
   EXPECT_EQ(errors[0].line, 8);
   EXPECT_EQ(errors[0].column, 13);
 }

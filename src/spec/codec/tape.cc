@@ -36,19 +36,28 @@ std::string unknown_field_message(std::string_view key, std::initializer_list<st
 
 std::string describe(const Event& e) {
   switch (e.type) {
-    case EventType::map_start: return "a mapping";
-    case EventType::seq_start: return "a sequence";
+    case EventType::map_start:
+      return "a mapping";
+    case EventType::seq_start:
+      return "a sequence";
     case EventType::map_end:
-    case EventType::seq_end: return "the end of a collection";
-    case EventType::scalar: break;
+    case EventType::seq_end:
+      return "the end of a collection";
+    case EventType::scalar:
+      break;
   }
   switch (e.style) {
-    case ScalarStyle::json_null: return "null";
-    case ScalarStyle::json_bool: return "the boolean " + std::string(e.text);
-    case ScalarStyle::json_number: return "the number " + std::string(e.text);
+    case ScalarStyle::json_null:
+      return "null";
+    case ScalarStyle::json_bool:
+      return "the boolean " + std::string(e.text);
+    case ScalarStyle::json_number:
+      return "the number " + std::string(e.text);
     case ScalarStyle::json_string:
-    case ScalarStyle::yaml_quoted: return "the string " + quote(e.text);
-    case ScalarStyle::yaml_plain: return "the scalar " + quote(e.text);
+    case ScalarStyle::yaml_quoted:
+      return "the string " + quote(e.text);
+    case ScalarStyle::yaml_plain:
+      return "the scalar " + quote(e.text);
   }
   return "a value";
 }

@@ -22,15 +22,15 @@ enum class ScalarStyle : uint8_t { yaml_plain, yaml_quoted, json_string, json_nu
 struct Event {
   EventType type = EventType::scalar;
   ScalarStyle style = ScalarStyle::yaml_plain;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based
+  int line = 0;           // 1-based
+  int column = 0;         // 1-based
   std::string_view text;  // scalar text (JSON numbers as written)
   std::string_view tag;   // explicit YAML tag, fully expanded; empty if none
 };
 
 struct Limits {
-  size_t max_depth = 64;             // nesting of mappings and sequences
-  size_t max_events = 4'000'000;     // after alias expansion
+  size_t max_depth = 64;          // nesting of mappings and sequences
+  size_t max_events = 4'000'000;  // after alias expansion
 };
 
 class Tape {
@@ -49,7 +49,7 @@ class Tape {
   std::vector<Event> events;
 
  private:
-  std::string arena_;                // reserved once, never reallocated
+  std::string arena_;                 // reserved once, never reallocated
   std::deque<std::string> overflow_;  // text that did not fit the reservation
 };
 

@@ -80,8 +80,8 @@ size_t utf8_width(const unsigned char* p, const unsigned char* end) {
     v = (v << 6) | (p[k] & 0x3Fu);
   }
   if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF))) return 0;  // overlong, too large
-  if (v < 0xA0) return 0;                                  // C1 controls, NEL (a line break)
-  if (v >= 0xD800 && v <= 0xDFFF) return 0;                // surrogates
+  if (v < 0xA0) return 0;                                                            // C1 controls, NEL (a line break)
+  if (v >= 0xD800 && v <= 0xDFFF) return 0;                                          // surrogates
   if (v == 0x2028 || v == 0x2029 || v == 0xFEFF || v == 0xFFFE || v == 0xFFFF) return 0;  // LS, PS, BOM, non-characters
   return n;
 }
@@ -103,7 +103,7 @@ InputShape inspect(std::string_view bytes) {
         uint64_t w = load8(reinterpret_cast<const char*>(p));
         uint64_t lf = bytes_equal(w, '\n');
         uint64_t control = ~((w & kLow7) + kOnes * 0x60) & kHigh;  // bytes below 0x20 (if ASCII)
-        uint64_t del = ((w & kLow7) + kOnes) & kHigh;                // 0x7F (if ASCII)
+        uint64_t del = ((w & kLow7) + kOnes) & kHigh;              // 0x7F (if ASCII)
         if (((w & kHigh) | (control & ~lf) | del) == 0) {
           p += 8;
           continue;
@@ -262,9 +262,9 @@ class Reader {
       cur_ = q;
       indent_ = static_cast<int>(q - p);
       if (indent_ == 0 && (*q == '%' || is_marker(q))) {
-        if (*q != '-') return false;            // a directive or `...`
-        if (started_) return stop(q);           // the next document
-        started_ = true;                        // `---` opening this one
+        if (*q != '-') return false;   // a directive or `...`
+        if (started_) return stop(q);  // the next document
+        started_ = true;               // `---` opening this one
         return finish_line(q + 3);
       }
       started_ = true;
@@ -451,8 +451,24 @@ class Reader {
       case '?':
       case ':':
         return !blankz(ch(p + 1));
-      case ',': case '[': case ']': case '{': case '}': case '#': case '&': case '*': case '!':
-      case '|': case '>': case '\'': case '"': case '%': case '@': case '`': case ' ': case '\n':
+      case ',':
+      case '[':
+      case ']':
+      case '{':
+      case '}':
+      case '#':
+      case '&':
+      case '*':
+      case '!':
+      case '|':
+      case '>':
+      case '\'':
+      case '"':
+      case '%':
+      case '@':
+      case '`':
+      case ' ':
+      case '\n':
         return false;
       default:
         return true;
@@ -561,27 +577,65 @@ class Reader {
   const char* escape(const char* p) {
     char out = 0;
     switch (ch(p + 1)) {
-      case '0': out = '\0'; break;
-      case 'a': out = '\a'; break;
-      case 'b': out = '\b'; break;
-      case 't': out = '\t'; break;
-      case 'n': out = '\n'; break;
-      case 'v': out = '\v'; break;
-      case 'f': out = '\f'; break;
-      case 'r': out = '\r'; break;
-      case 'e': out = '\x1B'; break;
-      case ' ': out = ' '; break;
-      case '"': out = '"'; break;
-      case '/': out = '/'; break;
-      case '\\': out = '\\'; break;
-      case 'N': scratch_.append("\xC2\x85"); return p + 2;
-      case '_': scratch_.append("\xC2\xA0"); return p + 2;
-      case 'L': scratch_.append("\xE2\x80\xA8"); return p + 2;
-      case 'P': scratch_.append("\xE2\x80\xA9"); return p + 2;
-      case 'x': return hex_escape(p + 2, 2);
-      case 'u': return hex_escape(p + 2, 4);
-      case 'U': return hex_escape(p + 2, 8);
-      default: return nullptr;
+      case '0':
+        out = '\0';
+        break;
+      case 'a':
+        out = '\a';
+        break;
+      case 'b':
+        out = '\b';
+        break;
+      case 't':
+        out = '\t';
+        break;
+      case 'n':
+        out = '\n';
+        break;
+      case 'v':
+        out = '\v';
+        break;
+      case 'f':
+        out = '\f';
+        break;
+      case 'r':
+        out = '\r';
+        break;
+      case 'e':
+        out = '\x1B';
+        break;
+      case ' ':
+        out = ' ';
+        break;
+      case '"':
+        out = '"';
+        break;
+      case '/':
+        out = '/';
+        break;
+      case '\\':
+        out = '\\';
+        break;
+      case 'N':
+        scratch_.append("\xC2\x85");
+        return p + 2;
+      case '_':
+        scratch_.append("\xC2\xA0");
+        return p + 2;
+      case 'L':
+        scratch_.append("\xE2\x80\xA8");
+        return p + 2;
+      case 'P':
+        scratch_.append("\xE2\x80\xA9");
+        return p + 2;
+      case 'x':
+        return hex_escape(p + 2, 2);
+      case 'u':
+        return hex_escape(p + 2, 4);
+      case 'U':
+        return hex_escape(p + 2, 8);
+      default:
+        return nullptr;
     }
     scratch_.push_back(out);
     return p + 2;

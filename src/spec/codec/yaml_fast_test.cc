@@ -1,7 +1,5 @@
 #include "spec/codec/yaml_fast.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -10,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "spec/codec/yaml_tape.h"
 
 namespace cdi::codec {
@@ -17,11 +17,16 @@ namespace {
 
 const char* type_name(EventType t) {
   switch (t) {
-    case EventType::map_start: return "map_start";
-    case EventType::map_end: return "map_end";
-    case EventType::seq_start: return "seq_start";
-    case EventType::seq_end: return "seq_end";
-    case EventType::scalar: return "scalar";
+    case EventType::map_start:
+      return "map_start";
+    case EventType::map_end:
+      return "map_end";
+    case EventType::seq_start:
+      return "seq_start";
+    case EventType::seq_end:
+      return "seq_end";
+    case EventType::scalar:
+      return "scalar";
   }
   return "?";
 }
@@ -73,7 +78,7 @@ std::string disagreement(std::string_view yaml, bool* accepted, const Limits& li
   if (ref.ok() != wired.ok()) return "yaml_to_tape and libyaml differ in success";
   if (!ref.ok()) {
     return ref.error().to_string() == wired.error().to_string() ? std::string()
-                                                                   : "yaml_to_tape error: " + wired.error().to_string();
+                                                                : "yaml_to_tape error: " + wired.error().to_string();
   }
   return difference(*wired, *ref, /*exact_ends=*/!fast.has_value());
 }
@@ -95,70 +100,72 @@ std::string case_name(const ::testing::TestParamInfo<DocCase>& i) { return i.par
 
 // Documents inside the subset: the fast path must take them and match libyaml.
 const DocCase kAccepted[] = {
-        DocCase{"flat_map", "a: b\nc: d\n"},
-        DocCase{"no_final_newline", "a: b\nc: d"},
-        DocCase{"nested_maps", "a:\n  b:\n    c: d\n  e: f\ng: h\n"},
-        DocCase{"four_space_indent", "a:\n    b: c\n    d:\n        - x\n"},
-        DocCase{"root_sequence", "- a\n- b\n"},
-        DocCase{"indented_sequence", "k:\n  - a\n  - b\nz: 1\n"},
-        DocCase{"indentless_sequence", "k:\n- a\n- b\nz: 1\n"},
-        DocCase{"indentless_at_end", "a:\n  k:\n  - a\n  - b\n"},
-        DocCase{"indentless_then_outer_key", "a:\n  k:\n  - a\nb: c\n"},
-        DocCase{"compact_maps_in_sequence", "- a: 1\n  b: 2\n- c: 3\n"},
-        DocCase{"compact_map_wide_dash", "-   a: 1\n    b: 2\n"},
-        DocCase{"nested_compact_sequences", "- - a\n  - b\n- - - c\n"},
-        DocCase{"compact_map_with_nested", "- a:\n  - x\n  b:\n    c: d\n  e:\n- f\n"},
-        DocCase{"sequence_of_maps_indentless", "items:\n- name: x\n  v: [a, b]\n- name: y\nend: 1\n"},
-        DocCase{"plain_scalar_rules",
-                "a: b:c\nd: -x\ne: :x\nf: ?x\ng: a#b\nh: x,y[z]{w}\ni: http://h:80/p\nj: a  b\n"
-                "k: a 'b'\nl: a -b\n"},
-        DocCase{"plain_keys", "-x: 1\n?y: 2\n:z: 3\na b: 4\nk#: 5\nx:y: 6\n"},
-        DocCase{"colon_in_key", "a:: b\n"},
-        DocCase{"space_before_colon", "a : b\n'q' : c\n\"d\"  : e\n"},
-        DocCase{"trailing_spaces", "a: b   \nc:    d  \ne:   \n"},
-        DocCase{"single_quoted", "a: 'it''s'\nb: ''\nc: ' x '\n'k''ey': 'v'\n"},
-        DocCase{"double_quoted", "a: \"x\"\nb: \"\"\nc: \" x \"\n\"k\": \"v\"\n"},
-        DocCase{"double_escapes",
-                "a: \"\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\\"\\/\\\\\"\nb: \"\\N\\_\\L\\P\"\n"
-                "c: \"\\x41\\u00e9\\u65e5\\U0001F600\\x00\"\nd: \"tab\\there\"\n"},
-        DocCase{"hash_inside_quotes", "a: \"# x\"\nb: 'x # y'\n"},
-        DocCase{"comments_everywhere",
-                "# head\n\n  # indented\na: b # tail\n# between\nc: # after key\n  # inside\n  d: e\n"
-                "f:\n# col 0 comment\n- x # c\n  # more\n- y\n# end\n"},
-        DocCase{"blank_lines", "\n\na: b\n\n\nc:\n\n  d: e\n   \n"},
-        DocCase{"empty_values", "a:\nb:\n  c:\n  d: 1\ne:\n"},
-        DocCase{"empty_value_then_dedent", "a:\n  b:\n    c:\nd: 1\n"},
-        DocCase{"empty_value_in_compact", "- a:\n  b:\n- c:\n"},
-        DocCase{"flow_empty", "a: []\nb: {}\nc: [ ]\nd: {  }\n"},
-        DocCase{"flow_scalars", "a: [x, y, \"z\", 'w']\nb: [ 1 , 2 ]\nc: [a b, c]\nd: [-1, \xc3\xa9]\n"},
-        DocCase{"flow_in_sequence", "- [a, b]\n- []\n- {}\n"},
-        DocCase{"document_start", "---\na: b\n"},
-        DocCase{"document_start_comment", "# c\n--- # x\na: b\n"},
-        DocCase{"second_document", "a: b\n---\nc: d\n"},
-        DocCase{"second_document_garbage", "a: b\n--- [unclosed\n\"x\n"},
-        DocCase{"second_document_after_empty", "a:\n---\n"},
-        DocCase{"dashes_in_scalars", "a: ---\nb: --- x\n---x: 1\n"},
-        DocCase{"unicode", "name: caf\xc3\xa9\n\xe6\x97\xa5\xe6\x9c\xac: \"\xc3\xa9\" # \xe2\x9c\x93\n"
-                           "x: [\xc3\xa9, b]\ny:\nz: \xc2\xa0v\n"},
-        DocCase{"unicode_columns", "- \xc3\xa9\xc3\xa9: \"\xf0\x9f\x98\x80\"\n  k: a\n  \xe6\x97\xa5:\n"},
-        DocCase{"tricky_scalar_values",
-                "a: yes\nb: 0666\nc: ~\nd: null\ne: \"\"\nf: 'a: b'\ng: \"- x\"\nh: '# x'\ni: \"'\"\nj: '\"'\n"
-                "k: \\\nl: \"\\\\\"\n"},
-        DocCase{"long_key", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n"},
-        DocCase{"go_emitter_style",
-                "cdiVersion: 0.5.0\ncontainerEdits:\n  deviceNodes:\n  - path: /dev/nvidiactl\n  env:\n"
-                "  - NVIDIA_VISIBLE_DEVICES=void\n  hooks:\n  - args:\n    - nvidia-ctk\n    - hook\n"
-                "    hookName: createContainer\n    path: /usr/bin/nvidia-ctk\n  mounts:\n"
-                "  - containerPath: /lib/libcuda.so.1\n    hostPath: /lib/libcuda.so.1\n    options:\n"
-                "    - ro\n    - nosuid\ndevices:\n- containerEdits:\n    deviceNodes:\n    - path: /dev/nvidia0\n"
-                "  name: \"0\"\nkind: nvidia.com/gpu\n"},
-        DocCase{"nvidia_ctk_style",
-                "---\ncdiVersion: 0.5.0\ndevices:\n  - name: \"0\"\n    containerEdits:\n      deviceNodes:\n"
-                "        - path: \"/dev/nvidia0\"\n          hostPath: \"/dev/nvidia0\"\n      hooks:\n"
-                "        - hookName: \"createContainer\"\n          path: \"/usr/bin/nvidia-cdi-hook\"\n"
-                "          args: [\"nvidia-cdi-hook\", \"create-symlinks\", \"--link\", \"../card1::/dev/dri/by-path/"
-                "pci-0000:10:00.0-card\"]\nkind: \"nvidia.com/gpu\"\ncontainerEdits:\n  env: [\"A=1\"]\n"
-                "  mounts: []\n"},
+    DocCase{"flat_map", "a: b\nc: d\n"},
+    DocCase{"no_final_newline", "a: b\nc: d"},
+    DocCase{"nested_maps", "a:\n  b:\n    c: d\n  e: f\ng: h\n"},
+    DocCase{"four_space_indent", "a:\n    b: c\n    d:\n        - x\n"},
+    DocCase{"root_sequence", "- a\n- b\n"},
+    DocCase{"indented_sequence", "k:\n  - a\n  - b\nz: 1\n"},
+    DocCase{"indentless_sequence", "k:\n- a\n- b\nz: 1\n"},
+    DocCase{"indentless_at_end", "a:\n  k:\n  - a\n  - b\n"},
+    DocCase{"indentless_then_outer_key", "a:\n  k:\n  - a\nb: c\n"},
+    DocCase{"compact_maps_in_sequence", "- a: 1\n  b: 2\n- c: 3\n"},
+    DocCase{"compact_map_wide_dash", "-   a: 1\n    b: 2\n"},
+    DocCase{"nested_compact_sequences", "- - a\n  - b\n- - - c\n"},
+    DocCase{"compact_map_with_nested", "- a:\n  - x\n  b:\n    c: d\n  e:\n- f\n"},
+    DocCase{"sequence_of_maps_indentless", "items:\n- name: x\n  v: [a, b]\n- name: y\nend: 1\n"},
+    DocCase{"plain_scalar_rules",
+            "a: b:c\nd: -x\ne: :x\nf: ?x\ng: a#b\nh: x,y[z]{w}\ni: http://h:80/p\nj: a  b\n"
+            "k: a 'b'\nl: a -b\n"},
+    DocCase{"plain_keys", "-x: 1\n?y: 2\n:z: 3\na b: 4\nk#: 5\nx:y: 6\n"},
+    DocCase{"colon_in_key", "a:: b\n"},
+    DocCase{"space_before_colon", "a : b\n'q' : c\n\"d\"  : e\n"},
+    DocCase{"trailing_spaces", "a: b   \nc:    d  \ne:   \n"},
+    DocCase{"single_quoted", "a: 'it''s'\nb: ''\nc: ' x '\n'k''ey': 'v'\n"},
+    DocCase{"double_quoted", "a: \"x\"\nb: \"\"\nc: \" x \"\n\"k\": \"v\"\n"},
+    DocCase{"double_escapes",
+            "a: \"\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\\"\\/\\\\\"\nb: \"\\N\\_\\L\\P\"\n"
+            "c: \"\\x41\\u00e9\\u65e5\\U0001F600\\x00\"\nd: \"tab\\there\"\n"},
+    DocCase{"hash_inside_quotes", "a: \"# x\"\nb: 'x # y'\n"},
+    DocCase{"comments_everywhere",
+            "# head\n\n  # indented\na: b # tail\n# between\nc: # after key\n  # inside\n  d: e\n"
+            "f:\n# col 0 comment\n- x # c\n  # more\n- y\n# end\n"},
+    DocCase{"blank_lines", "\n\na: b\n\n\nc:\n\n  d: e\n   \n"},
+    DocCase{"empty_values", "a:\nb:\n  c:\n  d: 1\ne:\n"},
+    DocCase{"empty_value_then_dedent", "a:\n  b:\n    c:\nd: 1\n"},
+    DocCase{"empty_value_in_compact", "- a:\n  b:\n- c:\n"},
+    DocCase{"flow_empty", "a: []\nb: {}\nc: [ ]\nd: {  }\n"},
+    DocCase{"flow_scalars", "a: [x, y, \"z\", 'w']\nb: [ 1 , 2 ]\nc: [a b, c]\nd: [-1, \xc3\xa9]\n"},
+    DocCase{"flow_in_sequence", "- [a, b]\n- []\n- {}\n"},
+    DocCase{"document_start", "---\na: b\n"},
+    DocCase{"document_start_comment", "# c\n--- # x\na: b\n"},
+    DocCase{"second_document", "a: b\n---\nc: d\n"},
+    DocCase{"second_document_garbage", "a: b\n--- [unclosed\n\"x\n"},
+    DocCase{"second_document_after_empty", "a:\n---\n"},
+    DocCase{"dashes_in_scalars", "a: ---\nb: --- x\n---x: 1\n"},
+    DocCase{"unicode",
+            "name: caf\xc3\xa9\n\xe6\x97\xa5\xe6\x9c\xac: \"\xc3\xa9\" # \xe2\x9c\x93\n"
+            "x: [\xc3\xa9, b]\ny:\nz: \xc2\xa0v\n"},
+    DocCase{"unicode_columns", "- \xc3\xa9\xc3\xa9: \"\xf0\x9f\x98\x80\"\n  k: a\n  \xe6\x97\xa5:\n"},
+    DocCase{"tricky_scalar_values",
+            "a: yes\nb: 0666\nc: ~\nd: null\ne: \"\"\nf: 'a: b'\ng: \"- x\"\nh: '# x'\ni: \"'\"\nj: '\"'\n"
+            "k: \\\nl: \"\\\\\"\n"},
+    DocCase{"long_key",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n"},
+    DocCase{"go_emitter_style",
+            "cdiVersion: 0.5.0\ncontainerEdits:\n  deviceNodes:\n  - path: /dev/nvidiactl\n  env:\n"
+            "  - NVIDIA_VISIBLE_DEVICES=void\n  hooks:\n  - args:\n    - nvidia-ctk\n    - hook\n"
+            "    hookName: createContainer\n    path: /usr/bin/nvidia-ctk\n  mounts:\n"
+            "  - containerPath: /lib/libcuda.so.1\n    hostPath: /lib/libcuda.so.1\n    options:\n"
+            "    - ro\n    - nosuid\ndevices:\n- containerEdits:\n    deviceNodes:\n    - path: /dev/nvidia0\n"
+            "  name: \"0\"\nkind: nvidia.com/gpu\n"},
+    DocCase{"nvidia_ctk_style",
+            "---\ncdiVersion: 0.5.0\ndevices:\n  - name: \"0\"\n    containerEdits:\n      deviceNodes:\n"
+            "        - path: \"/dev/nvidia0\"\n          hostPath: \"/dev/nvidia0\"\n      hooks:\n"
+            "        - hookName: \"createContainer\"\n          path: \"/usr/bin/nvidia-cdi-hook\"\n"
+            "          args: [\"nvidia-cdi-hook\", \"create-symlinks\", \"--link\", \"../card1::/dev/dri/by-path/"
+            "pci-0000:10:00.0-card\"]\nkind: \"nvidia.com/gpu\"\ncontainerEdits:\n  env: [\"A=1\"]\n"
+            "  mounts: []\n"},
 };
 
 class FastAccepts : public ::testing::TestWithParam<DocCase> {};
@@ -194,34 +201,43 @@ INSTANTIATE_TEST_SUITE_P(
         DocCase{"multiline_single", "a: 'b\n  c'\n"}, DocCase{"multiline_double", "a: \"b\n  c\"\n"},
         DocCase{"escaped_line_break", "a: \"b\\\n  c\"\n"}, DocCase{"tab_indent", "a:\n\tb: c\n"},
         DocCase{"tab_in_value", "a: b\tc\n"}, DocCase{"crlf", "a: b\r\nc: d\r\n"},
-        DocCase{"bom", "\xef\xbb\xbf" "a: b\n"}, DocCase{"directive", "%YAML 1.1\n---\na: b\n"},
-        DocCase{"document_end", "a: b\n...\n"}, DocCase{"explicit_key", "? a\n: b\n"},
-        DocCase{"flow_map_content", "a: {b: c}\n"}, DocCase{"nested_flow", "a: [[b]]\n"},
-        DocCase{"multiline_flow", "a: [b,\n  c]\n"}, DocCase{"flow_trailing_comma", "a: [b, ]\n"},
-        DocCase{"flow_plain_colon", "a: [b:c]\n"}, DocCase{"empty_entry", "-\n- a\n"},
-        DocCase{"entry_on_next_line", "-\n  a: b\n"}, DocCase{"scalar_value_below_key", "a:\n  b\n"},
-        DocCase{"bad_indentation", "a:\n    b: c\n  d: e\n"}, DocCase{"more_indented_key", "a: b\n  c: d\n"},
-        DocCase{"value_after_sequence", "a:\n  - b\n  c: d\n"}, DocCase{"two_values", "a: b: c\n"},
-        DocCase{"missing_colon", "a: b\nc\n"}, DocCase{"quoted_then_text", "a: \"b\" c\n"},
-        DocCase{"entry_after_value", "a: b\n- c\n"}, DocCase{"sequence_in_value", "a: - b\n"},
-        DocCase{"unterminated_quote", "a: \"b\n"}, DocCase{"bad_escape", "a: \"\\q\"\n"},
-        DocCase{"bad_hex_escape", "a: \"\\x4\"\n"}, DocCase{"surrogate_escape", "a: \"\\ud800\"\n"},
-        DocCase{"comment_without_space", "a: \"b\"#c\n"}, DocCase{"control_char", "a: b\x01\n"},
-        DocCase{"invalid_utf8", "a: \xff\n"}, DocCase{"overlong_utf8", "a: \xc0\xaf\n"},
-        DocCase{"nel", "a: b\xc2\x85" "c\n"}, DocCase{"line_separator", "a: b\xe2\x80\xa8" "c\n"},
+        DocCase{"bom",
+                "\xef\xbb\xbf"
+                "a: b\n"},
+        DocCase{"directive", "%YAML 1.1\n---\na: b\n"}, DocCase{"document_end", "a: b\n...\n"},
+        DocCase{"explicit_key", "? a\n: b\n"}, DocCase{"flow_map_content", "a: {b: c}\n"},
+        DocCase{"nested_flow", "a: [[b]]\n"}, DocCase{"multiline_flow", "a: [b,\n  c]\n"},
+        DocCase{"flow_trailing_comma", "a: [b, ]\n"}, DocCase{"flow_plain_colon", "a: [b:c]\n"},
+        DocCase{"empty_entry", "-\n- a\n"}, DocCase{"entry_on_next_line", "-\n  a: b\n"},
+        DocCase{"scalar_value_below_key", "a:\n  b\n"}, DocCase{"bad_indentation", "a:\n    b: c\n  d: e\n"},
+        DocCase{"more_indented_key", "a: b\n  c: d\n"}, DocCase{"value_after_sequence", "a:\n  - b\n  c: d\n"},
+        DocCase{"two_values", "a: b: c\n"}, DocCase{"missing_colon", "a: b\nc\n"},
+        DocCase{"quoted_then_text", "a: \"b\" c\n"}, DocCase{"entry_after_value", "a: b\n- c\n"},
+        DocCase{"sequence_in_value", "a: - b\n"}, DocCase{"unterminated_quote", "a: \"b\n"},
+        DocCase{"bad_escape", "a: \"\\q\"\n"}, DocCase{"bad_hex_escape", "a: \"\\x4\"\n"},
+        DocCase{"surrogate_escape", "a: \"\\ud800\"\n"}, DocCase{"comment_without_space", "a: \"b\"#c\n"},
+        DocCase{"control_char", "a: b\x01\n"}, DocCase{"invalid_utf8", "a: \xff\n"},
+        DocCase{"overlong_utf8", "a: \xc0\xaf\n"},
+        DocCase{"nel",
+                "a: b\xc2\x85"
+                "c\n"},
+        DocCase{"line_separator",
+                "a: b\xe2\x80\xa8"
+                "c\n"},
         DocCase{"invalid_utf8_in_second_document", "a: b\n---\n\xff\n"},
-        DocCase{"key_too_long", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                                ": 1\n"}),
+        DocCase{"key_too_long",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                ": 1\n"}),
     case_name);
 
 TEST(YamlFast, DeclinesBeyondLimits) {
@@ -250,15 +266,71 @@ struct Node {
 
 // Strings that sit on the edges of YAML's plain-scalar rules, quoting and
 // typing, plus ordinary spec values.
-const std::vector<std::string> kTricky = {
-    "a: b", "# x", "-x", "- x", ":x", "x:", "'", "\"", "\\", "yes", "0666", "~", "null", "", " ", "  lead",
-    "trail ", "a  b", "a #b", "a#b", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "\xc2\xa0", "[x]", "{x}",
-    "x,y", "*a", "&a", "!t", "|", ">", "%p", "@x", "`x", "---", "...", "--- x", "?x", "? x", "-", ":", "?",
-    "a:b", "http://h:8080/p", "/dev/nvidia0", "--link", "../card1::/dev/dri/by-path/pci-0000:10:00.0-card",
-    "NVIDIA_VISIBLE_DEVICES=void", "1.0", "0x1F", "true", "it's", "say \"hi\"", "tab\there", "line\nbreak",
-    "nul\x01", "x'y", "\"q\"", "'s'", "a\\b", "\xf0\x9f\x98\x80", "k: v: w"};
-const std::vector<std::string> kKeys = {"name", "path", "hostPath", "containerEdits", "env", "options", "a b",
-                                        "x:y", "-k", "k#", "yes", "\xc3\xa9t\xc3\xa9", "0", "",  "'", "? q"};
+const std::vector<std::string> kTricky = {"a: b",
+                                          "# x",
+                                          "-x",
+                                          "- x",
+                                          ":x",
+                                          "x:",
+                                          "'",
+                                          "\"",
+                                          "\\",
+                                          "yes",
+                                          "0666",
+                                          "~",
+                                          "null",
+                                          "",
+                                          " ",
+                                          "  lead",
+                                          "trail ",
+                                          "a  b",
+                                          "a #b",
+                                          "a#b",
+                                          "caf\xc3\xa9",
+                                          "\xe6\x97\xa5\xe6\x9c\xac",
+                                          "\xc2\xa0",
+                                          "[x]",
+                                          "{x}",
+                                          "x,y",
+                                          "*a",
+                                          "&a",
+                                          "!t",
+                                          "|",
+                                          ">",
+                                          "%p",
+                                          "@x",
+                                          "`x",
+                                          "---",
+                                          "...",
+                                          "--- x",
+                                          "?x",
+                                          "? x",
+                                          "-",
+                                          ":",
+                                          "?",
+                                          "a:b",
+                                          "http://h:8080/p",
+                                          "/dev/nvidia0",
+                                          "--link",
+                                          "../card1::/dev/dri/by-path/pci-0000:10:00.0-card",
+                                          "NVIDIA_VISIBLE_DEVICES=void",
+                                          "1.0",
+                                          "0x1F",
+                                          "true",
+                                          "it's",
+                                          "say \"hi\"",
+                                          "tab\there",
+                                          "line\nbreak",
+                                          "nul\x01",
+                                          "x'y",
+                                          "\"q\"",
+                                          "'s'",
+                                          "a\\b",
+                                          "\xf0\x9f\x98\x80",
+                                          "k: v: w"};
+const std::vector<std::string> kKeys = {
+    "name", "path", "hostPath", "containerEdits",    "env", "options", "a b", "x:y",
+    "-k",   "k#",   "yes",      "\xc3\xa9t\xc3\xa9", "0",   "",        "'",   "? q"};
 
 class DocGen {
  public:
@@ -272,8 +344,10 @@ class DocGen {
     if (pick(4) == 0) out += "# generated\n";
     if (pick(2) == 0) out += pick(3) == 0 ? "--- # start\n" : "---\n";
     Node root = pick(6) == 0 ? seq_node(0) : map_node(0);
-    if (root.kind == Node::map) emit_map(root, 0, false, out);
-    else emit_seq(root, 0, false, out);
+    if (root.kind == Node::map)
+      emit_map(root, 0, false, out);
+    else
+      emit_seq(root, 0, false, out);
     if (pick(8) == 0) out += "---\n" + scalar_text(true) + ": [\n";
     if (pick(10) == 0) mutate(out);
     return out;
@@ -346,9 +420,12 @@ class DocGen {
 
   std::string comment() {
     switch (pick(8)) {
-      case 0: return " # note";
-      case 1: return "  #: - x";
-      default: return "";
+      case 0:
+        return " # note";
+      case 1:
+        return "  #: - x";
+      default:
+        return "";
     }
   }
   std::string spaces(int n) { return std::string(static_cast<size_t>(n), ' '); }
@@ -422,10 +499,18 @@ class DocGen {
     static const std::string kNoise = " :-#\t\n'\"[]{}&*!|>?,";
     size_t at = pick(out.size());
     switch (pick(4)) {
-      case 0: out.erase(at, 1); break;
-      case 1: out.insert(at, 1, kNoise[pick(kNoise.size())]); break;
-      case 2: out.insert(out.rfind('\n', at) == std::string::npos ? 0 : out.rfind('\n', at) + 1, " "); break;
-      default: out.insert(at, "\n"); break;
+      case 0:
+        out.erase(at, 1);
+        break;
+      case 1:
+        out.insert(at, 1, kNoise[pick(kNoise.size())]);
+        break;
+      case 2:
+        out.insert(out.rfind('\n', at) == std::string::npos ? 0 : out.rfind('\n', at) + 1, " ");
+        break;
+      default:
+        out.insert(at, "\n");
+        break;
     }
   }
 
@@ -447,7 +532,8 @@ TEST(YamlFast, GeneratedDocumentsAgreeWithLibyaml) {
     accepted_count += accepted;
     if (!d.empty()) {
       ++failures;
-      ADD_FAILURE() << "document " << i << ": " << d << "\n---- yaml ----\n" << yaml << "---- libyaml ----\n"
+      ADD_FAILURE() << "document " << i << ": " << d << "\n---- yaml ----\n"
+                    << yaml << "---- libyaml ----\n"
                     << dump(yaml);
     }
   }
@@ -473,12 +559,24 @@ TEST(YamlFast, MutatedDocumentsAgreeWithLibyaml) {
         size_t at = pick(yaml.size());
         size_t line = yaml.rfind('\n', at) == std::string::npos ? 0 : yaml.rfind('\n', at) + 1;
         switch (pick(6)) {
-          case 0: yaml.erase(at, 1); break;
-          case 1: yaml.insert(at, 1, kNoise[pick(kNoise.size())]); break;
-          case 2: yaml.insert(line, " "); break;
-          case 3: if (yaml[line] == ' ') yaml.erase(line, 1); break;
-          case 4: yaml.insert(at, yaml.substr(line, yaml.find('\n', line) - line + 1)); break;
-          default: yaml.insert(at, std::string(1, yaml[at])); break;
+          case 0:
+            yaml.erase(at, 1);
+            break;
+          case 1:
+            yaml.insert(at, 1, kNoise[pick(kNoise.size())]);
+            break;
+          case 2:
+            yaml.insert(line, " ");
+            break;
+          case 3:
+            if (yaml[line] == ' ') yaml.erase(line, 1);
+            break;
+          case 4:
+            yaml.insert(at, yaml.substr(line, yaml.find('\n', line) - line + 1));
+            break;
+          default:
+            yaml.insert(at, std::string(1, yaml[at]));
+            break;
         }
       }
       bool accepted = false;
@@ -487,7 +585,8 @@ TEST(YamlFast, MutatedDocumentsAgreeWithLibyaml) {
       ++total;
       if (!d.empty()) {
         ++failures;
-        ADD_FAILURE() << c.name << " mutant: " << d << "\n---- yaml ----\n" << yaml << "\n---- libyaml ----\n"
+        ADD_FAILURE() << c.name << " mutant: " << d << "\n---- yaml ----\n"
+                      << yaml << "\n---- libyaml ----\n"
                       << dump(yaml);
       }
     }

@@ -40,9 +40,8 @@ class Parser {
   Error error() const {
     std::string msg = parser_.problem ? parser_.problem : "malformed YAML";
     if (parser_.context) {
-      msg += std::string(" ") + parser_.context + " started at line " +
-             std::to_string(parser_.context_mark.line + 1) + " column " +
-             std::to_string(parser_.context_mark.column + 1);
+      msg += std::string(" ") + parser_.context + " started at line " + std::to_string(parser_.context_mark.line + 1) +
+             " column " + std::to_string(parser_.context_mark.column + 1);
     }
     return Error("invalid YAML: " + msg)
         .at(static_cast<int>(parser_.problem_mark.line + 1), static_cast<int>(parser_.problem_mark.column + 1));
@@ -62,7 +61,8 @@ struct OpenAnchor {
 
 class TapeBuilder {
  public:
-  TapeBuilder(std::string_view bytes, const Limits& limits) : parser_(bytes), tape_(bytes.size() + 64), limits_(limits) {}
+  TapeBuilder(std::string_view bytes, const Limits& limits)
+      : parser_(bytes), tape_(bytes.size() + 64), limits_(limits) {}
 
   Result<Tape> run() {
     for (;;) {
@@ -138,7 +138,6 @@ class TapeBuilder {
     --depth_;
     return {};
   }
-
 
   Status scalar(const yaml_event_t& e) {
     Event ev = make(e, EventType::scalar);

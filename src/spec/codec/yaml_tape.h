@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "spec/codec/tape.h"
 #include "base/error.h"
+#include "spec/codec/tape.h"
 
 namespace cdi::codec {
 

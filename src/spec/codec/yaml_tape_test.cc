@@ -1,6 +1,5 @@
 #include "spec/codec/yaml_tape.h"
 
-#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +7,8 @@
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace cdi::codec {
 namespace {
@@ -19,10 +20,18 @@ std::string render(const Tape& t) {
   for (const auto& e : t.events) {
     if (!out.empty()) out += ' ';
     switch (e.type) {
-      case EventType::map_start: out += '{'; break;
-      case EventType::map_end: out += '}'; break;
-      case EventType::seq_start: out += '['; break;
-      case EventType::seq_end: out += ']'; break;
+      case EventType::map_start:
+        out += '{';
+        break;
+      case EventType::map_end:
+        out += '}';
+        break;
+      case EventType::seq_start:
+        out += '[';
+        break;
+      case EventType::seq_end:
+        out += ']';
+        break;
       case EventType::scalar:
         if (!e.tag.empty()) out += "!" + std::string(e.tag) + " ";
         if (e.style == ScalarStyle::yaml_quoted) out += '\'';
@@ -66,14 +75,13 @@ INSTANTIATE_TEST_SUITE_P(
         TapeCase{"anchor_redefined", "a: &x 1\nb: &x 2\nc: *x\n", "{ a 1 b 2 c 2 }"},
         TapeCase{"nested_anchor", "a: &o [&i [1], 2]\nb: *i\nc: *o\n", "{ a [ [ 1 ] 2 ] b [ 1 ] c [ [ 1 ] 2 ] }"},
         TapeCase{"first_document_only", "a: 1\n---\nb: 2\n", "{ a 1 }"},
-        TapeCase{"explicit_end", "a: 1\n...\n--- [\n", "{ a 1 }"},
-        TapeCase{"empty", "", ""},
-        TapeCase{"comment_only", "# c\n", ""},
-        TapeCase{"null_document", "~\n", "~"},
+        TapeCase{"explicit_end", "a: 1\n...\n--- [\n", "{ a 1 }"}, TapeCase{"empty", "", ""},
+        TapeCase{"comment_only", "# c\n", ""}, TapeCase{"null_document", "~\n", "~"},
         TapeCase{"unknown_anchor", "a: *nope\n", "error: alias *nope refers to an unknown anchor"},
         TapeCase{"alias_before_anchor", "a: *x\nb: &x 1\n", "error: alias *x refers to an unknown anchor"},
         TapeCase{"recursive_alias", "a: &r [1, *r]\n", "error: alias *r refers to the node that contains it"},
-        TapeCase{"recursive_alias_deep", "a: &r {b: {c: [*r]}}\n", "error: alias *r refers to the node that contains it"}),
+        TapeCase{"recursive_alias_deep", "a: &r {b: {c: [*r]}}\n",
+                 "error: alias *r refers to the node that contains it"}),
     [](const ::testing::TestParamInfo<TapeCase>& i) { return i.param.name; });
 
 TEST(YamlTape, Positions) {
@@ -115,17 +123,16 @@ TEST_P(YamlErrorTest, Located) {
   EXPECT_EQ(t.error().column, c.column) << t.error().message;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, YamlErrorTest,
-    ::testing::Values(
-        ErrorCase{"unknown_anchor", "a: 1\nb: [x, *nope]\n", "unknown anchor", 2, 8},
-        ErrorCase{"recursive", "a:\n  b: &r\n    - *r\n", "contains it", 3, 7},
-        ErrorCase{"unclosed_flow", "a: [1, 2\n", "invalid YAML", 2, 1},
-        ErrorCase{"unclosed_quote", "a: 'x\n", "invalid YAML: found unexpected end of stream", 2, 1},
-        ErrorCase{"bad_indent", "a: 1\n b: 2\n", "invalid YAML", 2, 3},
-        ErrorCase{"tab_indent", "a:\n\t- x\n", "invalid YAML", 2, 1},
-        ErrorCase{"duplicate_anchor_marker", "a: & x\n", "invalid YAML", 1, 5}),
-    [](const ::testing::TestParamInfo<ErrorCase>& i) { return i.param.name; });
+INSTANTIATE_TEST_SUITE_P(Table, YamlErrorTest,
+                         ::testing::Values(ErrorCase{"unknown_anchor", "a: 1\nb: [x, *nope]\n", "unknown anchor", 2, 8},
+                                           ErrorCase{"recursive", "a:\n  b: &r\n    - *r\n", "contains it", 3, 7},
+                                           ErrorCase{"unclosed_flow", "a: [1, 2\n", "invalid YAML", 2, 1},
+                                           ErrorCase{"unclosed_quote", "a: 'x\n",
+                                                     "invalid YAML: found unexpected end of stream", 2, 1},
+                                           ErrorCase{"bad_indent", "a: 1\n b: 2\n", "invalid YAML", 2, 3},
+                                           ErrorCase{"tab_indent", "a:\n\t- x\n", "invalid YAML", 2, 1},
+                                           ErrorCase{"duplicate_anchor_marker", "a: & x\n", "invalid YAML", 1, 5}),
+                         [](const ::testing::TestParamInfo<ErrorCase>& i) { return i.param.name; });
 
 TEST(YamlTape, InvalidUtf8IsRefused) {
   auto t = yaml_to_tape("a: \xff\xfe\n");
@@ -241,13 +248,12 @@ std::string repeat(std::string_view s, size_t n) {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, YamlDeepTest,
-    ::testing::Values(DeepCase{"flow_sequences", repeat("[", kDeep) + repeat("]", kDeep)},
-                      DeepCase{"flow_sequences_unclosed", repeat("[", kDeep)},
-                      DeepCase{"flow_mappings", repeat("{a: ", kDeep) + "x" + repeat("}", kDeep)},
-                      DeepCase{"block_sequences", repeat("- ", kDeep) + "x\n"}),
-    [](const ::testing::TestParamInfo<DeepCase>& i) { return i.param.name; });
+INSTANTIATE_TEST_SUITE_P(Table, YamlDeepTest,
+                         ::testing::Values(DeepCase{"flow_sequences", repeat("[", kDeep) + repeat("]", kDeep)},
+                                           DeepCase{"flow_sequences_unclosed", repeat("[", kDeep)},
+                                           DeepCase{"flow_mappings", repeat("{a: ", kDeep) + "x" + repeat("}", kDeep)},
+                                           DeepCase{"block_sequences", repeat("- ", kDeep) + "x\n"}),
+                         [](const ::testing::TestParamInfo<DeepCase>& i) { return i.param.name; });
 
 TEST(YamlTape, SixtyFourLevelsAreFine) {
   auto t = yaml_to_tape(repeat("[", 64) + repeat("]", 64));
@@ -287,33 +293,30 @@ std::string big_value() {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, PeekYamlTest,
-    ::testing::Values(
-        PeekCase{"first", "kind: vendor.com/gpu\ncdiVersion: 1.0.0\n", KindPeek::found, "vendor.com/gpu"},
-        PeekCase{"after_scalar", "cdiVersion: 1.0.0\nkind: v/c\n", KindPeek::found, "v/c"},
-        PeekCase{"quoted", "kind: \"v/c\"\n", KindPeek::found, "v/c"},
-        PeekCase{"after_big_value", big_value() + "kind: v/c\n", KindPeek::found, "v/c"},
-        PeekCase{"nested_kind_ignored", "a: {kind: x/y}\nkind: v/c\n", KindPeek::found, "v/c"},
-        PeekCase{"flow_root", "{cdiVersion: 1.0.0, kind: v/c}", KindPeek::found, "v/c"},
-        PeekCase{"explicit_start", "---\nkind: v/c\n", KindPeek::found, "v/c"},
-        PeekCase{"absent", "cdiVersion: 1.0.0\ndevices: []\n", KindPeek::absent, ""},
-        PeekCase{"absent_nested_only", "a: {kind: x/y}\n", KindPeek::absent, ""},
-        PeekCase{"absent_in_first_document", "a: 1\n---\nkind: v/c\n", KindPeek::absent, ""},
-        PeekCase{"kind_is_alias", "x: &k v/c\nkind: *k\n", KindPeek::unsure, ""},
-        PeekCase{"kind_is_mapping", "kind: {a: b}\n", KindPeek::unsure, ""},
-        PeekCase{"kind_is_sequence", "kind: [v/c]\n", KindPeek::unsure, ""},
-        PeekCase{"kind_is_tagged", "kind: !custom v/c\n", KindPeek::unsure, ""},
-        PeekCase{"kind_empty", "kind: ''\n", KindPeek::unsure, ""},
-        PeekCase{"complex_key", "? [a]\n: b\nkind: v/c\n", KindPeek::unsure, ""},
-        PeekCase{"alias_key", "a: &k kind\n*k : v/c\n", KindPeek::unsure, ""},
-        PeekCase{"root_sequence", "- kind: v/c\n", KindPeek::unsure, ""},
-        PeekCase{"root_scalar", "kind\n", KindPeek::unsure, ""},
-        PeekCase{"empty", "", KindPeek::unsure, ""},
-        PeekCase{"syntax_error_before_kind", "a: [\nkind: v/c\n", KindPeek::unsure, ""}),
+    ::testing::Values(PeekCase{"first", "kind: vendor.com/gpu\ncdiVersion: 1.0.0\n", KindPeek::found, "vendor.com/gpu"},
+                      PeekCase{"after_scalar", "cdiVersion: 1.0.0\nkind: v/c\n", KindPeek::found, "v/c"},
+                      PeekCase{"quoted", "kind: \"v/c\"\n", KindPeek::found, "v/c"},
+                      PeekCase{"after_big_value", big_value() + "kind: v/c\n", KindPeek::found, "v/c"},
+                      PeekCase{"nested_kind_ignored", "a: {kind: x/y}\nkind: v/c\n", KindPeek::found, "v/c"},
+                      PeekCase{"flow_root", "{cdiVersion: 1.0.0, kind: v/c}", KindPeek::found, "v/c"},
+                      PeekCase{"explicit_start", "---\nkind: v/c\n", KindPeek::found, "v/c"},
+                      PeekCase{"absent", "cdiVersion: 1.0.0\ndevices: []\n", KindPeek::absent, ""},
+                      PeekCase{"absent_nested_only", "a: {kind: x/y}\n", KindPeek::absent, ""},
+                      PeekCase{"absent_in_first_document", "a: 1\n---\nkind: v/c\n", KindPeek::absent, ""},
+                      PeekCase{"kind_is_alias", "x: &k v/c\nkind: *k\n", KindPeek::unsure, ""},
+                      PeekCase{"kind_is_mapping", "kind: {a: b}\n", KindPeek::unsure, ""},
+                      PeekCase{"kind_is_sequence", "kind: [v/c]\n", KindPeek::unsure, ""},
+                      PeekCase{"kind_is_tagged", "kind: !custom v/c\n", KindPeek::unsure, ""},
+                      PeekCase{"kind_empty", "kind: ''\n", KindPeek::unsure, ""},
+                      PeekCase{"complex_key", "? [a]\n: b\nkind: v/c\n", KindPeek::unsure, ""},
+                      PeekCase{"alias_key", "a: &k kind\n*k : v/c\n", KindPeek::unsure, ""},
+                      PeekCase{"root_sequence", "- kind: v/c\n", KindPeek::unsure, ""},
+                      PeekCase{"root_scalar", "kind\n", KindPeek::unsure, ""},
+                      PeekCase{"empty", "", KindPeek::unsure, ""},
+                      PeekCase{"syntax_error_before_kind", "a: [\nkind: v/c\n", KindPeek::unsure, ""}),
     [](const ::testing::TestParamInfo<PeekCase>& i) { return i.param.name; });
 
-TEST(PeekYaml, TaggedKindKeyIsNotTrusted) {
-  EXPECT_NE(peek_yaml_kind("!custom kind: v/c\n").result, KindPeek::found);
-}
+TEST(PeekYaml, TaggedKindKeyIsNotTrusted) { EXPECT_NE(peek_yaml_kind("!custom kind: v/c\n").result, KindPeek::found); }
 
 }  // namespace
 }  // namespace cdi::codec
