@@ -12,6 +12,8 @@ packages=(
   python3 runc podman busybox-static
   # tests: the guest map's JSON Schema checked against the parser
   python3-jsonschema
+  # the NRI plugin: protobuf (C++ library and compiler; Python for its test harness), YAML for the manifest test
+  libprotobuf-dev protobuf-compiler python3-protobuf python3-yaml
   # compatibility tests against the reference Go CDI library (Debian's 0.5.2)
   golang-go golang-github-container-orchestrated-devices-container-device-interface-dev
 )

@@ -1,0 +1,80 @@
+#include "nri/mux.h"
+
+#include <algorithm>
+
+namespace cdi::nri {
+
+void ByteStream::consume(size_t n) {
+  start_ += std::min(n, size());
+  if (start_ == buffer_.size()) {
+    clear();
+  } else if (start_ > 65536 && start_ * 2 > buffer_.size()) {
+    buffer_.erase(0, start_);  // compact once most of the buffer is consumed
+    start_ = 0;
+  }
+}
+
+void ByteStream::clear() {
+  buffer_.clear();
+  start_ = 0;
+}
+
+void put_u32(std::string& out, uint32_t v) {
+  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                         static_cast<char>(v)};
+  out.append(bytes, 4);
+}
+
+uint32_t get_u32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+void append_frames(std::string& out, uint32_t conn, std::string_view data, size_t max_payload) {
+  if (max_payload == 0) max_payload = kMaxSentPayload;
+  while (!data.empty()) {
+    size_t n = std::min(data.size(), max_payload);
+    put_u32(out, conn);
+    put_u32(out, static_cast<uint32_t>(n));
+    out.append(data.substr(0, n));
+    data.remove_prefix(n);
+  }
+}
+
+Status MuxReader::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    if (!in_payload_) {
+      size_t take = std::min(kMuxHeaderSize - header_have_, bytes.size());
+      std::copy_n(bytes.data(), take, header_ + header_have_);
+      header_have_ += take;
+      bytes.remove_prefix(take);
+      if (header_have_ < kMuxHeaderSize) return {};
+      header_have_ = 0;
+      conn_ = get_u32(header_);
+      remaining_ = get_u32(header_ + 4);
+      if (remaining_ > kMaxReceivedPayload) {
+        return Error("NRI mux: frame of " + std::to_string(remaining_) + " bytes on connection " +
+                     std::to_string(conn_) + " exceeds " + std::to_string(kMaxReceivedPayload));
+      }
+      ++frames_;
+      in_payload_ = remaining_ > 0;
+      continue;
+    }
+    size_t take = std::min(remaining_, bytes.size());
+    if (conn_ == kPluginConn || conn_ == kRuntimeConn) stream(conn_).append(bytes.substr(0, take));
+    remaining_ -= take;
+    bytes.remove_prefix(take);
+    in_payload_ = remaining_ > 0;
+  }
+  return {};
+}
+
+void MuxReader::reset() {
+  header_have_ = 0;
+  remaining_ = 0;
+  in_payload_ = false;
+  frames_ = 0;
+  plugin_.clear();
+  runtime_.clear();
+}
+
+}  // namespace cdi::nri

@@ -1,0 +1,108 @@
+// The Plugin service: what cdi-hook-nri answers to each call of the runtime.
+// Configure takes the runtime's config text and identity and subscribes to
+// CREATE_CONTAINER only; Synchronize echoes `more` with no updates;
+// CreateContainer decides what to do with one container (skip it, or ask the
+// adjuster for its devices); StateChange and Shutdown get Empty; anything
+// else is Unimplemented. One Plugin lives as long as the process, across the
+// reconnections of an external plugin.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/logger.h"
+#include "nri/plugin_options.h"
+#include "nri/runtime_info.h"
+#include "nri/session.h"
+
+namespace nri::pkg::api::v1alpha1 {
+class CreateContainerRequest;
+class ContainerAdjustment;
+class PodSandbox;
+class Container;
+}  // namespace nri::pkg::api::v1alpha1
+
+namespace cdi::nri {
+
+namespace pb = ::nri::pkg::api::v1alpha1;
+
+// What a CreateContainer asks of the CDI side, after the plugin's own checks.
+struct AdjustRequest {
+  std::string who;                   // "namespace/pod/container", for logs
+  std::vector<std::string> devices;  // requested, in request order
+  const pb::Container* container = nullptr;
+  bool references = false;            // answer with CDI_devices instead of raw edits
+  std::chrono::milliseconds wait{0};  // for late specs, already capped below the request timeout
+};
+
+// The CDI side: resolves the devices and fills the adjustment, or fails with
+// the hook's error for the same devices.
+class Adjuster {
+ public:
+  virtual ~Adjuster() = default;
+  virtual Status adjust(const AdjustRequest& request, pb::ContainerAdjustment& out) = 0;
+};
+
+// Makes the adjuster once the options are final (at Configure).
+using AdjusterFactory = std::function<Result<std::unique_ptr<Adjuster>>(const PluginOptions&, Logger&)>;
+
+struct Launch {
+  bool pre_registered = false;
+  std::string plugin_name;  // the identity the runtime knows the plugin by
+  std::string plugin_idx;
+};
+
+class Plugin final : public Service {
+ public:
+  // `apply_log_options` is called when Configure brings options (it rebuilds the log sinks).
+  Plugin(PluginOptions base, Launch launch, Logger& logger, AdjusterFactory make_adjuster,
+         std::function<Status(const PluginOptions&)> apply_log_options);
+  ~Plugin() override;
+
+  Reply call(std::string_view method, std::string_view payload) override;
+  void registered(const Reply& reply) override;
+  bool done() const override { return done_; }
+
+  // A new connection: Configure must come again.
+  void begin_session();
+  // Configure was refused for a reason a reconnection cannot change.
+  bool refused() const { return refused_; }
+  bool is_registered() const { return registered_; }
+  const PluginOptions& options() const { return options_; }
+  // The request timeout from Configure (2 s when the runtime sent 0).
+  std::chrono::milliseconds request_timeout() const { return request_timeout_; }
+  // --wait, capped below the request timeout with a margin.
+  std::chrono::milliseconds effective_wait() const;
+
+ private:
+  Reply configure(std::string_view payload);
+  Reply synchronize(std::string_view payload);
+  Reply create_container(std::string_view payload);
+  Status adjust_container(const pb::CreateContainerRequest& request, pb::ContainerAdjustment& out);
+  bool skipped_runtime_handler(const pb::PodSandbox& pod, std::string& pattern) const;
+
+  PluginOptions base_;
+  PluginOptions options_;
+  Launch launch_;
+  Logger& logger_;
+  AdjusterFactory make_adjuster_;
+  std::function<Status(const PluginOptions&)> apply_log_options_;
+  std::unique_ptr<Adjuster> adjuster_;
+  std::string runtime_name_;
+  std::string runtime_version_;
+  std::chrono::milliseconds request_timeout_{2000};
+  bool references_ = false;
+  bool configured_ = false;
+  bool registered_ = false;
+  bool done_ = false;
+  bool refused_ = false;
+};
+
+// "namespace/pod/container" for log lines.
+std::string container_label(const pb::PodSandbox& pod, const pb::Container& container);
+
+}  // namespace cdi::nri

@@ -1,0 +1,177 @@
+#include "nri/session.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/text.h"
+#include "nri/nri_api.pb.h"
+#include "nri/protocol.h"
+
+namespace cdi::nri {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Status set_nonblocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return system_error("fcntl O_NONBLOCK", errno);
+  return {};
+}
+
+}  // namespace
+
+Session::Session(int fd, Service& service, Logger& logger, SessionOptions options)
+    : fd_(fd), service_(service), logger_(logger), options_(std::move(options)) {}
+
+void Session::send(uint32_t conn, uint32_t stream_id, MessageType type, const std::string& data) {
+  std::string message;
+  message.reserve(kTtrpcHeaderSize + data.size());
+  append_message(message, stream_id, type, data);
+  append_frames(out_, conn, message);
+}
+
+uint32_t Session::call_runtime(std::string_view method, const std::string& payload) {
+  uint32_t id = next_stream_;
+  next_stream_ += 2;
+  Call call{std::string(kRuntimeService), std::string(method), payload, 0};
+  send(kRuntimeConn, id, MessageType::request, encode_call(call));
+  outstanding_.emplace(id, std::string(method));
+  return id;
+}
+
+Status Session::flush() {
+  while (out_sent_ < out_.size()) {
+    ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
+      return system_error("write to the runtime", errno);
+    }
+    out_sent_ += static_cast<size_t>(n);
+  }
+  out_.clear();
+  out_sent_ = 0;
+  return {};
+}
+
+Status Session::read_available(bool& eof) {
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
+      if (errno == ECONNRESET) {
+        eof = true;
+        return {};
+      }
+      return system_error("read from the runtime", errno);
+    }
+    if (n == 0) {
+      eof = true;
+      return {};
+    }
+    CDI_TRY(mux_.feed(std::string_view(buffer, static_cast<size_t>(n))));
+    if (static_cast<size_t>(n) < sizeof buffer) return {};
+  }
+}
+
+Status Session::serve_requests() {
+  ByteStream& in = mux_.stream(kPluginConn);
+  for (;;) {
+    auto next = take_message(in);
+    if (!next.ok()) return std::move(next).error();
+    if (!next->has_value()) return {};
+    Message& m = **next;
+    if (m.type != static_cast<uint8_t>(MessageType::request)) {
+      logger_.warn("NRI: ignoring a ttrpc message of type " + std::to_string(m.type) + " on stream " +
+                   std::to_string(m.stream_id) + " of the plugin connection");
+      continue;
+    }
+    auto call = decode_call(m.data);
+    if (!call.ok()) return std::move(call).error();
+    Reply reply;
+    if (call->service != kPluginService) {
+      reply = Reply::failure(Code::unimplemented, "service " + call->service);
+    } else {
+      reply = service_.call(call->method, call->payload);
+    }
+    if (reply.code != Code::ok) {
+      logger_.debug("NRI: " + call->method + " -> " + std::string(code_name(reply.code)) + ": " + reply.message);
+    }
+    send(kPluginConn, m.stream_id, MessageType::response, encode_reply(reply));
+  }
+}
+
+Status Session::take_responses() {
+  ByteStream& in = mux_.stream(kRuntimeConn);
+  for (;;) {
+    auto next = take_message(in);
+    if (!next.ok()) return std::move(next).error();
+    if (!next->has_value()) return {};
+    Message& m = **next;
+    if (m.type == static_cast<uint8_t>(MessageType::request)) {
+      // Nothing is served on the runtime connection.
+      auto call = decode_call(m.data);
+      std::string service = call.ok() ? call->service : std::string("?");
+      send(kRuntimeConn, m.stream_id, MessageType::response,
+           encode_reply(Reply::failure(Code::unimplemented, "service " + service)));
+      continue;
+    }
+    auto it = outstanding_.find(m.stream_id);
+    if (m.type != static_cast<uint8_t>(MessageType::response) || it == outstanding_.end()) {
+      logger_.warn("NRI: ignoring an unexpected ttrpc message (type " + std::to_string(m.type) + ", stream " +
+                   std::to_string(m.stream_id) + ") on the runtime connection");
+      continue;
+    }
+    auto reply = decode_reply(m.data);
+    if (!reply.ok()) return std::move(reply).error();
+    if (it->second == kRegisterPlugin) service_.registered(*reply);
+    outstanding_.erase(it);
+  }
+}
+
+Status Session::dispatch() {
+  CDI_TRY(take_responses());
+  return serve_requests();
+}
+
+Result<SessionEnd> Session::run() {
+  CDI_TRY(set_nonblocking(fd_));
+  mux_.reset();
+  ::nri::pkg::api::v1alpha1::RegisterPluginRequest registration;
+  registration.set_plugin_name(options_.plugin_name);
+  registration.set_plugin_idx(options_.plugin_idx);
+  call_runtime(kRegisterPlugin, registration.SerializeAsString());
+  auto next_tick = Clock::now() + options_.tick;
+  for (;;) {
+    CDI_TRY(flush());
+    if (service_.done() && out_.empty()) return SessionEnd::done;
+    int timeout = -1;
+    if (options_.tick.count() > 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count();
+      timeout = static_cast<int>(std::max<int64_t>(0, left));
+    }
+    pollfd p{fd_, static_cast<short>(POLLIN | (out_.empty() ? 0 : POLLOUT)), 0};
+    int ready = ::poll(&p, 1, timeout);
+    if (ready < 0 && errno != EINTR) return system_error("poll", errno);
+    if (options_.tick.count() > 0 && Clock::now() >= next_tick) {
+      if (options_.on_tick) options_.on_tick();
+      next_tick = Clock::now() + options_.tick;
+    }
+    if (ready <= 0) continue;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      bool eof = false;
+      CDI_TRY(read_available(eof));
+      CDI_TRY(dispatch());
+      if (eof) return SessionEnd::eof;
+    }
+  }
+}
+
+}  // namespace cdi::nri
