@@ -14,6 +14,8 @@ packages=(
   python3-jsonschema
   # the NRI plugin: protobuf (C++ library and compiler; Python for its test harness), YAML for the manifest test
   libprotobuf-dev protobuf-compiler python3-protobuf python3-yaml
+  # tests: setfacl, to grant another user write through a POSIX ACL (tests/e2e/test_spec_trust.py)
+  acl
   # compatibility tests against the reference Go CDI library (Debian's 0.5.2)
   golang-go golang-github-container-orchestrated-devices-container-device-interface-dev
 )

@@ -101,26 +101,16 @@ using rapidjson::SizeType;
 
 // Stats each host path once per injection: `all` plus each GPU names the same
 // nodes again. Everything else goes straight to the real seam.
-class StatOnce final : public Fs {
+class StatOnce final : public ForwardingFs {
  public:
-  explicit StatOnce(Fs& fs) : fs_(fs) {}
+  explicit StatOnce(Fs& fs) : ForwardingFs(fs) {}
   Result<FileStat> stat(const std::string& path) override {
     auto it = cache_.find(path);
-    if (it == cache_.end()) it = cache_.emplace(path, fs_.stat(path)).first;
+    if (it == cache_.end()) it = cache_.emplace(path, ForwardingFs::stat(path)).first;
     return it->second;
   }
-  Result<FileStat> lstat(const std::string& path) override { return fs_.lstat(path); }
-  Result<std::vector<DirEntry>> list_dir(const std::string& path) override { return fs_.list_dir(path); }
-  Result<FileStat> stat_in(const std::string& dir, const std::string& name) override { return fs_.stat_in(dir, name); }
-  Result<std::string> read_file(const std::string& path, size_t max_bytes) override {
-    return fs_.read_file(path, max_bytes);
-  }
-  Result<std::string> read_link(const std::string& path) override { return fs_.read_link(path); }
-  uint32_t euid() const override { return fs_.euid(); }
-  int64_t now_ns() const override { return fs_.now_ns(); }
 
  private:
-  Fs& fs_;
   std::map<std::string, Result<FileStat>> cache_;
 };
 

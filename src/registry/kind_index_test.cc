@@ -21,15 +21,9 @@ constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kNow = 1'700'000'000 * kSecond;
 
 // The real filesystem with a clock the test sets.
-class ClockFs final : public Fs {
+class ClockFs final : public ForwardingFs {
  public:
-  Result<FileStat> stat(const std::string& p) override { return real_.stat(p); }
-  Result<FileStat> lstat(const std::string& p) override { return real_.lstat(p); }
-  Result<std::vector<DirEntry>> list_dir(const std::string& p) override { return real_.list_dir(p); }
-  Result<FileStat> stat_in(const std::string& d, const std::string& n) override { return real_.stat_in(d, n); }
-  Result<std::string> read_file(const std::string& p, size_t max) override { return real_.read_file(p, max); }
-  Result<std::string> read_link(const std::string& p) override { return real_.read_link(p); }
-  uint32_t euid() const override { return real_.euid(); }
+  ClockFs() : ForwardingFs(real_) {}
   int64_t now_ns() const override { return now; }
 
   int64_t now = kNow;

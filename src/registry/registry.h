@@ -71,7 +71,8 @@ class Registry {
 
  private:
   struct Unparsed {  // a file whose kind is unknown or that was skipped unread
-    std::string path;
+    std::string dir;
+    std::string name;
     codec::SpecFormat format;
     int priority;
     bool insecure;
@@ -84,6 +85,10 @@ class Registry {
   void add_spec(Spec spec);
   void add_problem(SpecProblem p);
   std::string insecure_reason(const FileStat& st) const;
+  // dir/name opened once and read from that descriptor; `why_untrusted` is set
+  // when the file, or a dir on its link's way, is not trusted (the bytes are
+  // then an untrusted file's, to peek its kind at most, or none when a dir failed).
+  Result<OpenedFile> read_spec(const std::string& dir, const std::string& name, std::string& why_untrusted);
   Error explain_missing(const std::string& name, const std::string& kind);
   std::string dir_list() const;
 

@@ -385,6 +385,168 @@ TEST_F(RegistryTest, InsecureFileIsNamedOnlyForItsKind) {
   EXPECT_EQ(again, second);
 }
 
+// ---- what is read is what is judged --------------------------------------------
+
+TEST_F(RegistryTest, SpecSwappedBetweenStatAndReadIsJudgedOnWhatIsRead) {
+  fs.add_file(kEtc + "/x.yaml", spec_yaml("v.com/c", {"d"}, "root"));
+  // After the scan's stat of the name, another user's file takes its place.
+  fs.before_read = [&](const std::string& path) {
+    if (path != kEtc + "/x.yaml") return;
+    fs.add_file(path, spec_yaml("v.com/c", {"d"}, "pwned")).st.uid = 1000;
+  };
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=d");
+  EXPECT_FALSE(contains(out, "pwned")) << out;
+  EXPECT_TRUE(contains(out, "/etc/cdi/x.yaml: spec file is owned by uid 1000; it is ignored")) << out;
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_TRUE(r.problems()[0].insecure);
+}
+
+TEST_F(RegistryTest, SymlinkedSpecThroughAnotherUsersDirIsIgnored) {
+  fs.add_dir("/home/u").st.uid = 1000;
+  fs.add_file("/home/u/specs/s.yaml", spec_yaml("v.com/c", {"d"}, "user"));  // root-owned file, user's dir
+  fs.add_symlink(kEtc + "/vendor.yaml", "/home/u/specs/s.yaml");
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=d");
+  EXPECT_TRUE(contains(out,
+                       "/etc/cdi/vendor.yaml: spec file is reached through \"/home/u\", which is owned by uid 1000; "
+                       "it is ignored"))
+      << out;
+  EXPECT_EQ(fs.reads_by_path.count("/home/u/specs/s.yaml"), 0u);
+  // --allow-insecure-specs follows it.
+  RegistryOptions o = options();
+  o.check_permissions = false;
+  EXPECT_EQ(resolve_tag(load({"v.com/c"}, o), "v.com/c=d"), "user");
+}
+
+struct LinkCase {
+  const char* name;
+  const char* target;  // of /etc/cdi/x.yaml; /opt/specs/real.yaml holds the spec
+  const char* reason;  // nullptr: the spec is read
+};
+
+void PrintTo(const LinkCase& c, std::ostream* os) { *os << c.name; }
+
+class SymlinkedSpecTest : public RegistryTest, public ::testing::WithParamInterface<LinkCase> {};
+
+TEST_P(SymlinkedSpecTest, JudgedByEveryDirOnTheWay) {
+  const LinkCase& c = GetParam();
+  fs.add_file("/opt/specs/real.yaml", spec_yaml("v.com/c", {"d"}, "real"));
+  fs.add_dir("/tmp", 01777);
+  fs.add_dir("/opt/open", 0777);
+  fs.add_dir("/opt/acl").acl = testing::acl_with_user(65534, 7, 7);
+  fs.find("/opt/acl")->st.mode = S_IFDIR | 0775;
+  fs.add_symlink("/opt/acl/hop", "/opt/specs");
+  fs.add_symlink("/opt/open/real.yaml", "/opt/specs/real.yaml");
+  fs.add_symlink("/opt/specs/via-root-dir.yaml", "real.yaml");
+  fs.add_symlink("/tmp/s.yaml", "/opt/specs/real.yaml");
+  fs.add_symlink("/opt/loop.yaml", "/opt/loop.yaml");
+  fs.add_symlink(kEtc + "/x.yaml", c.target);
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=d");
+  if (c.reason == nullptr) {
+    EXPECT_EQ(out, "real");
+    return;
+  }
+  EXPECT_TRUE(contains(out, "/etc/cdi/x.yaml: ")) << out;
+  EXPECT_TRUE(contains(out, c.reason)) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SymlinkedSpecTest,
+    ::testing::Values(LinkCase{"absolute", "/opt/specs/real.yaml", nullptr},
+                      LinkCase{"relative_up_and_down", "../../opt/specs/real.yaml", nullptr},
+                      LinkCase{"chain_in_root_dirs", "/opt/specs/via-root-dir.yaml", nullptr},
+                      LinkCase{"through_sticky_tmp", "/tmp/s.yaml",
+                               "reached through \"/tmp\", which is writable by every user (mode 1777)"},
+                      LinkCase{"relative_through_sticky_tmp", "../../tmp/s.yaml",
+                               "reached through \"/tmp\", which is writable by every user (mode 1777)"},
+                      LinkCase{"link_in_open_dir", "/opt/open/real.yaml",
+                               "reached through \"/opt/open\", which is writable by every user (mode 0777)"},
+                      LinkCase{"dir_with_acl", "/opt/acl/hop/real.yaml",
+                               "reached through \"/opt/acl\", which is writable by uid 65534 (access ACL)"},
+                      LinkCase{"loop", "/opt/loop.yaml", "Too many levels of symbolic links"},
+                      LinkCase{"to_a_dir", "/opt/specs", "not a regular file"}),
+    [](const ::testing::TestParamInfo<LinkCase>& i) { return i.param.name; });
+
+TEST_F(RegistryTest, SpecWithAnAclGrantingWriteIsIgnored) {
+  auto& n = fs.add_file(kEtc + "/x.yaml", spec_yaml("v.com/c", {"d"}, "x"), 0664);
+  n.acl = testing::acl_with_user(65534, 6, 6);
+  Registry& r = load({"v.com/c"});
+  std::string out = resolve_tag(r, "v.com/c=d");
+  EXPECT_TRUE(contains(out, "/etc/cdi/x.yaml: spec file is writable by uid 65534 (access ACL); it is ignored")) << out;
+  ASSERT_EQ(r.problems().size(), 1u);
+  EXPECT_TRUE(r.problems()[0].insecure);
+  // Read-only for that user: trusted.
+  n.acl = testing::acl_with_user(65534, 4, 4);
+  n.st.mode = S_IFREG | 0644;
+  EXPECT_EQ(resolve_tag(load({"v.com/c"}), "v.com/c=d"), "x");
+}
+
+TEST_F(RegistryTest, SpecDirWithAnAclGrantingWriteIsIgnored) {
+  fs.add_file(kEtc + "/x.yaml", spec_yaml("v.com/c", {"d"}, "x"));
+  auto* dir = fs.find(kEtc);
+  dir->st.mode = S_IFDIR | 0775;
+  dir->acl = testing::posix_acl_value({{AclEntry::user_obj, 7, 0},
+                                       {AclEntry::group_obj, 5, 0},
+                                       {AclEntry::group, 7, 100},
+                                       {AclEntry::mask, 7, 0},
+                                       {AclEntry::other, 5, 0}});
+  Registry& r = load({"v.com/c"});
+  EXPECT_TRUE(resolve_tag(r, "v.com/c=d").starts_with("error: ")) << resolve_tag(r, "v.com/c=d");
+  EXPECT_TRUE(contains(warnings(log), "ignoring spec dir: /etc/cdi: spec dir is writable by group 100 (access ACL)"))
+      << warnings(log);
+}
+
+// A root-only file that is not a spec at all, linked into a spec dir by mistake
+// or by someone who hopes to read it in the hook's log.
+struct NotASpecCase {
+  const char* name;
+  const char* file;
+  const char* content;
+};
+
+void PrintTo(const NotASpecCase& c, std::ostream* os) { *os << c.name; }
+
+class NotASpecTest : public RegistryTest, public ::testing::WithParamInterface<NotASpecCase> {};
+
+TEST_P(NotASpecTest, ErrorQuotesNoneOfIt) {
+  const NotASpecCase& c = GetParam();
+  fs.add_file(std::string("/etc/") + c.file, c.content, 0600);
+  fs.add_symlink(kEtc + "/linked." + (std::string(c.file).ends_with(".json") ? "json" : "yaml"),
+                 std::string("/etc/") + c.file);
+  for (const auto& kinds : {std::set<std::string>{"v.com/c"}, std::set<std::string>{}}) {
+    Registry* r = &load(kinds);
+    std::string out = resolve_tag(*r, "v.com/c=d");
+    EXPECT_TRUE(contains(out, "not a CDI spec: no cdiVersion or kind at the top level (its content is not shown)"))
+        << out;
+    for (const char* secret : {"root", "s3cret", "hunter2", "password"}) {
+      EXPECT_FALSE(contains(out, secret)) << out;
+      EXPECT_FALSE(contains(warnings(log), secret)) << warnings(log);
+      for (const auto& p : r->problems()) EXPECT_FALSE(contains(p.errors.at(0).to_string(), secret));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, NotASpecTest,
+    ::testing::Values(NotASpecCase{"shadow", "shadow", "root:*:20228:0:99999:7:::\nu:$6$s3cret:20228:0:99999:7:::\n"},
+                      NotASpecCase{"one_scalar", "token", "s3cret-hunter2\n"},
+                      NotASpecCase{"yaml_mapping", "app.yaml", "password: hunter2\nuser: root\n"},
+                      NotASpecCase{"wrong_type_value", "x.yaml", "devices: s3cret\n"},
+                      NotASpecCase{"json_object", "creds.json", "{\"password\": \"hunter2\", \"root\": 1}"},
+                      NotASpecCase{"json_array", "list.json", "[\"s3cret\", \"hunter2\"]"}),
+    [](const ::testing::TestParamInfo<NotASpecCase>& i) { return i.param.name; });
+
+TEST_F(RegistryTest, SpecMistakesAreStillQuoted) {
+  // A document with cdiVersion or kind is meant as a spec: its errors quote it.
+  fs.add_file(kEtc + "/x.yaml", "cdiVersion: 0.6.0\nkind: v.com/c\ndevicez: []\n");
+  fs.add_file(kEtc + "/y.yaml", "kind: w.com/c\nKind: w.com/c\n");
+  Registry& r = load({"v.com/c", "w.com/c"});
+  EXPECT_TRUE(contains(resolve_tag(r, "v.com/c=d"), "unknown field \"devicez\"")) << resolve_tag(r, "v.com/c=d");
+  EXPECT_TRUE(contains(resolve_tag(r, "w.com/c=d"), "\"Kind\"")) << resolve_tag(r, "w.com/c=d");
+}
+
 TEST_F(RegistryTest, KindlessBrokenFileNamedForEveryMissingName) {
   fs.add_file(kEtc + "/garbled.json", "{\"kind\": 5");
   Registry& r = load({"a.com/c", "b.com/c"});
@@ -463,20 +625,18 @@ TEST_F(RegistryTest, OnlyRequestedKindsAreParsed) {
 
 // An Fs over the real filesystem that counts reads per path and runs its
 // clock ahead, so files written by the test are older than the racy window.
-class CountingFs final : public Fs {
+class CountingFs final : public ForwardingFs {
  public:
-  Result<FileStat> stat(const std::string& p) override { return real_.stat(p); }
-  Result<FileStat> lstat(const std::string& p) override { return real_.lstat(p); }
-  Result<std::vector<DirEntry>> list_dir(const std::string& p) override { return real_.list_dir(p); }
-  Result<FileStat> stat_in(const std::string& d, const std::string& n) override { return real_.stat_in(d, n); }
+  CountingFs() : ForwardingFs(real_) {}
   Result<std::string> read_file(const std::string& p, size_t max) override {
     ++reads[p];
     return real_.read_file(p, max);
   }
-  Result<std::string> read_link(const std::string& p) override { return real_.read_link(p); }
-  uint32_t euid() const override { return real_.euid(); }
+  Result<OpenedFile> read_in(const std::string& d, const std::string& n, size_t max, const DirJudge* j) override {
+    ++reads[path_join(d, n)];
+    return real_.read_in(d, n, max, j);
+  }
   int64_t now_ns() const override { return real_.now_ns() + 10'000'000'000; }
-  void forget_handles() override { real_.forget_handles(); }
 
   std::map<std::string, int> reads;
 

@@ -89,16 +89,17 @@ SpecCheckResult check_spec_file(Fs& fs, const std::string& path, const SpecCheck
   };
   auto format = codec::spec_format_for(path_basename(path));
   if (!format) return fail(Error("not a spec file name: runtimes read only names ending in .json or .yaml"));
-  auto st = fs.stat(path);
-  if (!st.ok()) return fail(Error(st.error().message));
-  if (options.check_permissions) {
-    if (auto why = insecure_reason(*st, fs.euid()); !why.empty()) {
-      return fail(Error("spec file is " + why + ": runtimes that check permissions ignore it"));
-    }
-  }
-  auto bytes = fs.read_file(path, codec::kMaxSpecFileBytes);
-  if (!bytes.ok()) return fail(Error(bytes.error().message));
-  return check_spec_bytes(fs, path, *bytes, *format, options);
+  // Judged on the descriptor that is read, as the registry does (base/trust.h).
+  DirJudge judge = [&](const FileFacts& f) {
+    return options.check_permissions ? insecure_reason(f, fs.euid()) : std::string();
+  };
+  auto opened = fs.read_in(path_dirname(path), path_basename(path), codec::kMaxSpecFileBytes, &judge);
+  if (!opened.ok()) return fail(Error(opened.error().message));
+  std::string why = opened->untrusted_dir.empty()
+                        ? judge(opened->file)
+                        : "reached through " + quote(opened->untrusted_dir) + ", which is " + opened->untrusted_reason;
+  if (!why.empty()) return fail(Error("spec file is " + why + ": runtimes that check permissions ignore it"));
+  return check_spec_bytes(fs, path, opened->bytes, *format, options);
 }
 
 }  // namespace cdi

@@ -9,6 +9,29 @@
 
 namespace cdi::testing {
 
+std::string posix_acl_value(const std::vector<AclEntry>& entries) {
+  std::string out;
+  auto put = [&](uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  };
+  put(2, 4);
+  for (const auto& e : entries) {
+    put(e.tag, 2);
+    put(e.perm, 2);
+    put(e.id, 4);
+  }
+  return out;
+}
+
+std::string acl_with_user(uint32_t uid, uint16_t perm, uint16_t mask) {
+  constexpr uint32_t kNoId = 0xFFFFFFFF;  // what the kernel stores for entries without an id
+  return posix_acl_value({{AclEntry::user_obj, 6, kNoId},
+                          {AclEntry::user, perm, uid},
+                          {AclEntry::group_obj, 4, kNoId},
+                          {AclEntry::mask, mask, kNoId},
+                          {AclEntry::other, 4, kNoId}});
+}
+
 FakeFs::FakeFs() { add("/", S_IFDIR | 0755); }
 
 FakeFs::Node& FakeFs::add(const std::string& path, uint32_t type_and_mode) {
@@ -158,6 +181,119 @@ Result<std::string> FakeFs::read_file(const std::string& path, size_t max_bytes)
   if (!S_ISREG((*n)->st.mode)) return Error(quote(path) + " is not a regular file");
   if ((*n)->content.size() > max_bytes) return Error(quote(path) + " is larger than the limit");
   return (*n)->content;
+}
+
+FileFacts FakeFs::facts_of(const Node& n, const std::string& path) const {
+  FileFacts f;
+  f.path = path;
+  f.st = n.st;
+  if (n.st.mode & S_IWGRP) f.acl = n.acl;  // as RealFs: only when the ACL mask could allow writing
+  return f;
+}
+
+Result<FileFacts> FakeFs::open_dir(const std::string& path, bool follow) {
+  CDI_TRY(injected_error(path, "open directory"));
+  auto real = real_path(path, follow);
+  if (!real.ok()) return system_error("open directory " + quote(path), real.error().sys_errno);
+  auto it = nodes_.find(*real);
+  if (it == nodes_.end()) return system_error("open directory " + quote(path), ENOENT);
+  if (S_ISLNK(it->second.st.mode)) return system_error("open directory " + quote(path), ELOOP);
+  if (!S_ISDIR(it->second.st.mode)) return system_error("open directory " + quote(path), ENOTDIR);
+  return facts_of(it->second, path);
+}
+
+Result<OpenedFile> FakeFs::read_in(const std::string& dir, const std::string& name, size_t max_bytes,
+                                   const DirJudge* judge) {
+  std::string path = path_join(dir, name);
+  ++read_count;
+  ++reads_by_path[path];
+  if (before_read) before_read(path);
+  CDI_TRY(injected_error(path, "open"));
+  auto n = resolve(path, false);
+  if (!n.ok()) return system_error("open " + quote(path), n.error().sys_errno ? n.error().sys_errno : ENOENT);
+  if (S_ISLNK((*n)->st.mode)) {
+    if (judge == nullptr) return Error(quote(path) + " is a symbolic link");
+    return read_through_link(dir, name, max_bytes, *judge);
+  }
+  if (!S_ISREG((*n)->st.mode)) return Error(quote(path) + " is not a regular file");
+  if ((*n)->content.size() > max_bytes) return Error(quote(path) + " is larger than the limit");
+  OpenedFile out;
+  out.file = facts_of(**n, path);
+  out.bytes = (*n)->content;
+  return out;
+}
+
+// RealFs's walk over the fake tree: `cur` is the real key of the dir reached,
+// `shown` the path messages give for it.
+Result<OpenedFile> FakeFs::read_through_link(const std::string& dir, const std::string& name, size_t max_bytes,
+                                             const DirJudge& judge) {
+  OpenedFile out;
+  out.via_symlink = true;
+  std::string link_path = path_join(dir, name);
+  auto dir_real = real_path(dir, true);
+  if (!dir_real.ok()) return std::move(dir_real).error();
+  std::string cur = *dir_real;
+  std::string shown = dir;
+  auto enter = [&](const std::string& real, std::string display) {
+    const Node& node = nodes_.at(real);
+    if (auto why = judge(facts_of(node, display)); !why.empty()) {
+      out.untrusted_dir = std::move(display);
+      out.untrusted_reason = std::move(why);
+      return false;
+    }
+    cur = real;
+    shown = std::move(display);
+    return true;
+  };
+  std::vector<std::string> todo;
+  auto push = [&](const std::string& target) {
+    std::vector<std::string> parts;
+    for (auto part : split(target, '/')) {
+      if (!part.empty() && part != ".") parts.emplace_back(part);
+    }
+    todo.insert(todo.end(), parts.rbegin(), parts.rend());
+  };
+  std::string first = nodes_.at(path_join(cur, name)).target;
+  push(first);
+  if (first.starts_with('/') && !enter("/", "/")) return out;
+  int links = 1;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.back());
+    todo.pop_back();
+    bool last = todo.empty();
+    if (comp == "..") {
+      if (!enter(path_dirname(cur), path_dirname(shown))) return out;
+      if (last) return Error(quote(link_path) + " resolves to a directory, not a regular file");
+      continue;
+    }
+    std::string next = path_join(cur, comp);
+    std::string next_shown = path_join(shown, comp);
+    auto it = nodes_.find(next);
+    if (it == nodes_.end()) {
+      return system_error("open " + quote(next_shown) + " (reached from " + quote(link_path) + ")", ENOENT);
+    }
+    const Node& node = it->second;
+    if (S_ISLNK(node.st.mode)) {
+      if (++links > 40) return system_error("open " + quote(link_path), ELOOP);
+      push(node.target);
+      if (node.target.starts_with('/') && !enter("/", "/")) return out;
+      continue;
+    }
+    if (S_ISDIR(node.st.mode)) {
+      if (last) return Error(quote(link_path) + " resolves to a directory, not a regular file");
+      if (!enter(next, next_shown)) return out;
+      continue;
+    }
+    if (!last) return system_error("open " + quote(next_shown), ENOTDIR);
+    if (!S_ISREG(node.st.mode)) {
+      return Error(quote(link_path) + " resolves to " + quote(next_shown) + ", not a regular file");
+    }
+    if (node.content.size() > max_bytes) return Error(quote(next_shown) + " is larger than the limit");
+    out.file = facts_of(node, next_shown);
+    out.bytes = node.content;
+    return out;
+  }
+  return system_error("open " + quote(link_path), ENOENT);
 }
 
 Result<std::string> FakeFs::read_link(const std::string& path) {

@@ -2,12 +2,21 @@
 // any owner and mode, so permission and scan logic is testable without root.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
 #include "base/fs.h"
+#include "base/trust.h"
 
 namespace cdi::testing {
+
+// The system.posix_acl_access value of these entries (as the kernel stores it).
+std::string posix_acl_value(const std::vector<AclEntry>& entries);
+
+// A minimal ACL plus a named `user` entry with `perm`, the mask `mask`: what
+// `setfacl -m u:UID:PERM,m::MASK` leaves on a file of mode 0644.
+std::string acl_with_user(uint32_t uid, uint16_t perm, uint16_t mask);
 
 class FakeFs final : public Fs {
  public:
@@ -15,6 +24,7 @@ class FakeFs final : public Fs {
     FileStat st;
     std::string content;  // regular files
     std::string target;   // symlinks
+    std::string acl;      // raw system.posix_acl_access value (see base/trust.h)
   };
 
   FakeFs();
@@ -34,6 +44,9 @@ class FakeFs final : public Fs {
   Result<std::vector<DirEntry>> list_dir(const std::string& path) override;
   Result<FileStat> stat_in(const std::string& dir, const std::string& name) override;
   Result<std::string> read_file(const std::string& path, size_t max_bytes) override;
+  Result<FileFacts> open_dir(const std::string& path, bool follow) override;
+  Result<OpenedFile> read_in(const std::string& dir, const std::string& name, size_t max_bytes,
+                             const DirJudge* judge) override;
   Result<std::string> read_link(const std::string& path) override;
   uint32_t euid() const override { return euid_; }
   int64_t now_ns() const override { return now_ns_; }
@@ -44,7 +57,10 @@ class FakeFs final : public Fs {
   void set_error(const std::string& path, int err) { errors_[path] = err; }
   // Makes only list_dir(path) fail with errno `err` (a dir that can be stat'ed, not read).
   void set_list_error(const std::string& path, int err) { list_errors_[path] = err; }
-  // Counts of calls, to check what a scan reads.
+  // Called at the start of each read_in (after the caller's stat_in): a test
+  // changes the tree here to play a file swapped between the two.
+  std::function<void(const std::string& path)> before_read;
+  // Counts of calls, to check what a scan reads (read_file and read_in).
   int read_count = 0;
   int stat_count = 0;
   std::map<std::string, int> reads_by_path;
@@ -56,6 +72,9 @@ class FakeFs final : public Fs {
   Result<const Node*> resolve(const std::string& path, bool follow);
 
   Status injected_error(const std::string& path, std::string_view what) const;
+  FileFacts facts_of(const Node& n, const std::string& path) const;
+  Result<OpenedFile> read_through_link(const std::string& dir, const std::string& name, size_t max_bytes,
+                                       const DirJudge& judge);
 
   std::map<std::string, Node> nodes_;
   std::map<std::string, int> errors_;
