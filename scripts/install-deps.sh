@@ -16,6 +16,8 @@ packages=(
   libprotobuf-dev protobuf-compiler python3-protobuf python3-yaml
   # tests: setfacl, to grant another user write through a POSIX ACL (tests/e2e/test_spec_trust.py)
   acl
+  # the NRI deployment tests: systemd-analyze checks the unit (podman, above, builds the image)
+  systemd
   # compatibility tests against the reference Go CDI library (Debian's 0.5.2)
   golang-go golang-github-container-orchestrated-devices-container-device-interface-dev
 )

@@ -194,6 +194,11 @@ int run_external(Plugin& plugin, const Launch& launch, Logger& logger, const Plu
   }
 }
 
+std::string trim_newline(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
 int health_main(const CommandLine& cl) {
   const std::string& path = cl.options.health_file;
   if (path.empty()) {
@@ -206,6 +211,14 @@ int health_main(const CommandLine& cl) {
     return kExitFailure;
   }
   auto age = std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime);
+  if (cl.health_ready) {
+    auto text = RealFs().read_file(path, 4096);
+    if (!text.ok() || *text != "registered\n") {
+      print(stderr, "cdi-hook-nri health: not registered with the runtime (" +
+                        (text.ok() ? quote(trim_newline(*text)) : text.error().to_string()) + ")\n");
+      return kExitFailure;
+    }
+  }
   if (age > cl.health_max_age) {
     print(stderr, "cdi-hook-nri health: " + quote(path) + " was last written " +
                       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) +
@@ -255,6 +268,7 @@ int main(int argc, char** argv) {
     return {};
   };
   Plugin plugin(options, launch, logger, make_cdi_adjuster, apply_log_options);
+  plugin.on_registered([health_file = options.health_file] { write_health(health_file, "registered"); });
   return pre_registered ? run_pre_registered(plugin, launch, logger, options.health_file)
                         : run_external(plugin, launch, logger, options);
 }

@@ -92,6 +92,7 @@ void Plugin::registered(const Reply& reply) {
   }
   registered_ = true;
   logger_.info("registered as " + launch_.plugin_idx + "-" + launch_.plugin_name);
+  if (on_registered_) on_registered_();
 }
 
 Reply Plugin::configure(std::string_view payload) {

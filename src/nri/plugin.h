@@ -69,6 +69,8 @@ class Plugin final : public Service {
 
   // A new connection: Configure must come again.
   void begin_session();
+  // Called when the runtime accepts the registration.
+  void on_registered(std::function<void()> f) { on_registered_ = std::move(f); }
   // Configure was refused for a reason a reconnection cannot change.
   bool refused() const { return refused_; }
   bool is_registered() const { return registered_; }
@@ -92,6 +94,7 @@ class Plugin final : public Service {
   AdjusterFactory make_adjuster_;
   std::function<Status(const PluginOptions&)> apply_log_options_;
   std::unique_ptr<Adjuster> adjuster_;
+  std::function<void()> on_registered_;
   std::string runtime_name_;
   std::string runtime_version_;
   std::chrono::milliseconds request_timeout_{2000};

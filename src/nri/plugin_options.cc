@@ -250,6 +250,10 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv, ReadFi
       if (i >= args.size()) return Error("--config needs a value");
       continue;
     }
+    if (name == "ready" && cl.health_check && !value) {
+      cl.health_ready = true;
+      continue;
+    }
     if (name == "max-age" && cl.health_check) {
       if (!value && i + 1 < args.size()) value = args[++i];
       int seconds = 0;
@@ -282,7 +286,7 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv, ReadFi
 std::string usage() {
   std::string out =
       "Usage: cdi-hook-nri [OPTIONS]          run as an NRI plugin (external: connect to --socket)\n"
-      "       cdi-hook-nri health --health-file PATH [--max-age SECONDS]\n"
+      "       cdi-hook-nri health --health-file PATH [--max-age SECONDS] [--ready]\n"
       "Started by the runtime from /opt/nri/plugins/NN-name with no arguments (pre-registered), it takes\n"
       "its options from the runtime's ConfigureRequest: the text of /etc/nri/conf.d/NN-name.conf, one\n"
       "\"option = value\" per line with the names below.\n\nOptions:\n"

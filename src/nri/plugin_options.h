@@ -74,6 +74,7 @@ struct CommandLine {
   // `health` subcommand: check --health-file's age instead of running.
   bool health_check = false;
   std::chrono::seconds health_max_age{30};
+  bool health_ready = false;  // --ready: also require the state "registered"
 };
 
 // Parses argv[1..]: --config FILE is read first (through `read_file`), the
