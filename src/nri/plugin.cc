@@ -119,6 +119,7 @@ Reply Plugin::configure(std::string_view payload) {
   request_timeout_ =
       std::chrono::milliseconds(request.request_timeout() > 0 ? request.request_timeout() : kDefaultRequestTimeoutMs);
   auto support = cdi_devices_support(runtime_name_, runtime_version_);
+  auto capabilities = nri_capabilities(runtime_name_, runtime_version_, request.nri_version());
   auto references = use_cdi_references(options.cdi_mode, support, runtime_name_, runtime_version_);
   if (!references.ok()) return refuse(references.error());
   if (!adjuster_ || !same_resolution(options, options_)) {
@@ -128,11 +129,12 @@ Reply Plugin::configure(std::string_view payload) {
   }
   options_ = std::move(options);
   references_ = *references;
+  capabilities_ = capabilities;
   configured_ = true;
   std::string dirs = options_.spec_dirs.empty() ? "/etc/cdi, /var/run/cdi" : join(options_.spec_dirs, ", ");
-  logger_.info("configured by " + describe_support(runtime_name_, runtime_version_, support) + "; cdi-mode " +
-               std::string(cdi_mode_name(options_.cdi_mode)) + ": answering with " +
-               (references_ ? "CDI device names" : "raw edits") + "; request timeout " +
+  logger_.info("configured by " + describe_support(runtime_name_, runtime_version_, support) + " (" +
+               capabilities_.describe() + "); cdi-mode " + std::string(cdi_mode_name(options_.cdi_mode)) +
+               ": answering with " + (references_ ? "CDI device names" : "raw edits") + "; request timeout " +
                std::to_string(request_timeout_.count()) + " ms, wait up to " +
                std::to_string(effective_wait().count()) + " ms; spec dirs " + dirs);
   if (options_.cdi_mode == CdiMode::reference && support == CdiDevicesSupport::needs_enable_cdi) {
@@ -219,7 +221,7 @@ Status Plugin::adjust_container(const pb::CreateContainerRequest& request, pb::C
     if (!made.ok()) return std::move(made).error();
     adjuster_ = std::move(*made);
   }
-  AdjustRequest adjust{who, std::move(devices), &container, references_, effective_wait()};
+  AdjustRequest adjust{who, std::move(devices), &container, references_, capabilities_, effective_wait()};
   return adjuster_->adjust(adjust, out);
 }
 

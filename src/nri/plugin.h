@@ -36,6 +36,7 @@ struct AdjustRequest {
   std::vector<std::string> devices;  // requested, in request order
   const pb::Container* container = nullptr;
   bool references = false;            // answer with CDI_devices instead of raw edits
+  NriCapabilities capabilities;       // what the runtime applies of raw edits
   std::chrono::milliseconds wait{0};  // for late specs, already capped below the request timeout
 };
 
@@ -99,6 +100,7 @@ class Plugin final : public Service {
   std::string runtime_version_;
   std::chrono::milliseconds request_timeout_{2000};
   bool references_ = false;
+  NriCapabilities capabilities_;
   bool configured_ = false;
   bool registered_ = false;
   bool done_ = false;

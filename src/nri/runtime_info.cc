@@ -47,6 +47,51 @@ CdiDevicesSupport cdi_devices_support(std::string_view runtime_name, std::string
   return CdiDevicesSupport::dropped;
 }
 
+namespace {
+
+RuntimeVersion containerd_nri(const RuntimeVersion& v) {
+  if (at_least(v, 2, 3, 0)) return {0, 12, 0};
+  if (at_least(v, 2, 2, 1)) return {0, 11, 0};
+  if (at_least(v, 2, 2, 0)) return {0, 10, 0};
+  if (at_least(v, 1, 7, 26)) return {0, 8, 0};
+  if (at_least(v, 1, 7, 16)) return {0, 6, 1};
+  if (at_least(v, 1, 7, 14)) return {0, 6, 0};
+  if (at_least(v, 1, 7, 7)) return {0, 4, 0};
+  if (at_least(v, 1, 7, 0)) return {0, 3, 0};
+  return {};
+}
+
+RuntimeVersion crio_nri(const RuntimeVersion& v) {
+  if (at_least(v, 1, 35, 0)) return {0, 11, 0};
+  if (at_least(v, 1, 34, 0)) return {0, 10, 0};
+  if (at_least(v, 1, 32, 0)) return {0, 9, 0};
+  if (at_least(v, 1, 26, 0)) return {0, 2, 0};
+  return {};
+}
+
+}  // namespace
+
+std::string NriCapabilities::describe() const {
+  if (nri.major == 0 && nri.minor == 0) return "NRI version unknown";
+  return "NRI v" + std::to_string(nri.major) + "." + std::to_string(nri.minor);
+}
+
+NriCapabilities nri_capabilities(std::string_view runtime_name, std::string_view runtime_version,
+                                 std::string_view nri_version) {
+  NriCapabilities c;
+  RuntimeVersion v;
+  if (!nri_version.empty() && parse_runtime_version(nri_version, v)) {
+    c.nri = v;
+  } else if (parse_runtime_version(runtime_version, v)) {
+    if (runtime_name == "containerd" || (runtime_name == "v2" && v.major == 2)) c.nri = containerd_nri(v);
+    if (runtime_name == "cri-o") c.nri = crio_nri(v);
+  }
+  c.cgroup_rules = at_least(c.nri, 0, 10, 0);
+  c.net_devices = at_least(c.nri, 0, 11, 0);
+  c.rdt = c.net_devices;
+  return c;
+}
+
 std::string describe_support(std::string_view runtime_name, std::string_view runtime_version,
                              CdiDevicesSupport support) {
   std::string runtime = quote(runtime_name) + " " + quote(runtime_version);

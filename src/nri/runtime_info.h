@@ -39,6 +39,24 @@ CdiDevicesSupport cdi_devices_support(std::string_view runtime_name, std::string
 std::string describe_support(std::string_view runtime_name, std::string_view runtime_version,
                              CdiDevicesSupport support);
 
+// What the runtime applies of a raw adjustment, from the NRI version it
+// vendors: ConfigureRequest.NRI_version when the runtime sends it (NRI
+// v0.12), else known from its name and version (containerd 1.7.0-1.7.6 v0.3,
+// 1.7.7-1.7.13 v0.4, 1.7.14-1.7.25 v0.6, 1.7.26+ and 2.0-2.1 v0.8, 2.2.0
+// v0.10, 2.2.1 v0.11, 2.3 v0.12; CRI-O 1.26-1.31 v0.2-v0.8, 1.32-1.33 v0.9,
+// 1.34 v0.10, 1.35 v0.11). Every NRI version applies device nodes (with an
+// automatic cgroup rule: rw for c, rwm for b), mounts, env and hooks.
+struct NriCapabilities {
+  RuntimeVersion nri;            // 0.0.0: unknown
+  bool cgroup_rules = false;     // explicit LinuxResources.devices rules (v0.10)
+  bool net_devices = false;      // LinuxContainerAdjustment.net_devices (v0.11)
+  bool rdt = false;              // LinuxContainerAdjustment.rdt (v0.11)
+  std::string describe() const;  // "NRI v0.8", "NRI version unknown"
+};
+
+NriCapabilities nri_capabilities(std::string_view runtime_name, std::string_view runtime_version,
+                                 std::string_view nri_version);
+
 // Whether the plugin answers with device names (true) or with raw edits
 // (false). `reference` on a runtime that drops the names is an error: the
 // devices would be lost silently. On one that needs enable_cdi it is allowed

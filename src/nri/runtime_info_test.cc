@@ -80,5 +80,41 @@ TEST(UseCdiReferences, NeverWhereDroppedAndOnlyWhenAsked) {
             "be lost silently); use cdi-mode raw or auto");
 }
 
+struct CapabilityCase {
+  const char* name;
+  const char* runtime;
+  const char* version;
+  const char* nri_version;
+  const char* describe;
+  bool cgroup_rules, net_devices;
+};
+
+class CapabilityTest : public ::testing::TestWithParam<CapabilityCase> {};
+
+TEST_P(CapabilityTest, FromTheVersionTable) {
+  const CapabilityCase& c = GetParam();
+  auto caps = nri_capabilities(c.runtime, c.version, c.nri_version);
+  EXPECT_EQ(caps.describe(), c.describe);
+  EXPECT_EQ(caps.cgroup_rules, c.cgroup_rules);
+  EXPECT_EQ(caps.net_devices, c.net_devices);
+  EXPECT_EQ(caps.rdt, c.net_devices);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, CapabilityTest,
+    ::testing::Values(CapabilityCase{"containerd_1_7_0", "containerd", "v1.7.0", "", "NRI v0.3", false, false},
+                      CapabilityCase{"containerd_1_7_20", "containerd", "1.7.20", "", "NRI v0.6", false, false},
+                      CapabilityCase{"containerd_1_7_30", "containerd", "1.7.30", "", "NRI v0.8", false, false},
+                      CapabilityCase{"containerd_2_1", "v2", "2.1.4", "", "NRI v0.8", false, false},
+                      CapabilityCase{"containerd_2_2_0", "v2", "2.2.0", "", "NRI v0.10", true, false},
+                      CapabilityCase{"containerd_2_2_1", "v2", "v2.2.1", "", "NRI v0.11", true, true},
+                      CapabilityCase{"containerd_2_3", "v2", "2.3.0", "", "NRI v0.12", true, true},
+                      CapabilityCase{"crio_1_30", "cri-o", "1.30.2", "", "NRI v0.2", false, false},
+                      CapabilityCase{"crio_1_34", "cri-o", "1.34.1", "", "NRI v0.10", true, false},
+                      CapabilityCase{"crio_1_35", "cri-o", "1.35.0", "", "NRI v0.11", true, true},
+                      CapabilityCase{"sent_by_the_runtime", "anything", "0.1", "v0.12.1", "NRI v0.12", true, true},
+                      CapabilityCase{"unknown", "other", "1.0.0", "", "NRI version unknown", false, false}),
+    [](const ::testing::TestParamInfo<CapabilityCase>& i) { return i.param.name; });
+
 }  // namespace
 }  // namespace cdi::nri
