@@ -11,6 +11,12 @@
 
 namespace cdi {
 
+// Line and column (1-based) of something in a source file.
+struct SourcePos {
+  int line = 0;
+  int column = 0;
+};
+
 struct Error {
   std::string message;               // the problem itself, quoting the culprit
   std::string file;                  // file the problem is in, when there is one

@@ -72,12 +72,6 @@ struct Device {
   ContainerEdits edits;
 };
 
-// Line and column (1-based) of a field's value in the source file.
-struct SourcePos {
-  int line = 0;
-  int column = 0;
-};
-
 struct Spec {
   std::string version;  // cdiVersion as written
   std::string kind;

@@ -48,7 +48,11 @@ class Positions {
 class TapeHandler {
  public:
   TapeHandler(std::string_view bytes, rapidjson::MemoryStream& stream, const Limits& limits)
-      : tape(bytes.size() + 64), bytes_(bytes), positions_(bytes), stream_(stream), limits_(limits) {}
+      : tape(bytes.size() + 64, std::min(bytes.size() / 4 + 16, limits.max_events)),
+        bytes_(bytes),
+        positions_(bytes),
+        stream_(stream),
+        limits_(limits) {}
 
   bool Null() { return scalar(ScalarStyle::json_null, "null"); }
   bool Bool(bool b) { return scalar(ScalarStyle::json_bool, b ? "true" : "false"); }
@@ -85,41 +89,37 @@ class TapeHandler {
     return start;
   }
 
-  Event make(EventType type) {
-    Event ev;
-    ev.type = type;
-    LineColumn lc = positions_.at(token_start(type != EventType::scalar));
-    ev.line = lc.line;
-    ev.column = lc.column;
-    return ev;
-  }
-  bool push(Event ev) {
-    if (tape.events.size() >= limits_.max_events) {
-      abort_reason = "document too large: more than " + std::to_string(limits_.max_events) + " nodes";
-      abort_at = {ev.line, ev.column};
-      return false;
-    }
-    tape.events.push_back(ev);
-    return true;
+  LineColumn where(bool bracket) { return positions_.at(token_start(bracket)); }
+
+  bool room(LineColumn lc) {
+    if (tape.events.size() < limits_.max_events && tape.text_bytes() < kMaxTapeText) return true;
+    abort_reason = "document too large: more than " + std::to_string(limits_.max_events) + " nodes";
+    abort_at = lc;
+    return false;
   }
   bool scalar(ScalarStyle style, std::string_view text) {
-    Event ev = make(EventType::scalar);
-    ev.style = style;
-    ev.text = tape.store(text);
-    return push(ev);
+    LineColumn lc = where(false);
+    if (!room(lc)) return false;
+    tape.scalar(style, lc.line, lc.column, text);
+    return true;
   }
   bool open(EventType type) {
-    Event ev = make(type);
+    LineColumn lc = where(true);
     if (++depth_ > limits_.max_depth) {
       abort_reason = "nesting deeper than " + std::to_string(limits_.max_depth) + " levels";
-      abort_at = {ev.line, ev.column};
+      abort_at = lc;
       return false;
     }
-    return push(ev);
+    if (!room(lc)) return false;
+    tape.open(type, lc.line, lc.column);
+    return true;
   }
   bool close(EventType type) {
     --depth_;
-    return push(make(type));
+    LineColumn lc = where(true);
+    if (!room(lc)) return false;
+    tape.close(type, lc.line, lc.column);
+    return true;
   }
 
   std::string_view bytes_;

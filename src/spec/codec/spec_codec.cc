@@ -27,31 +27,18 @@ Result<Spec> parse_spec(std::string_view bytes, SpecFormat format, const DecodeO
 PeekedKind kind_from_tape(const Tape& tape) {
   const auto& ev = tape.events;
   if (ev.empty() || ev[0].type != EventType::map_start) return {};
-  size_t depth = 0;
-  bool at_key = true;
-  bool want = false;
-  for (size_t i = 1; i < ev.size(); ++i) {
-    const Event& e = ev[i];
-    bool opens = e.type == EventType::map_start || e.type == EventType::seq_start;
-    bool closes = e.type == EventType::map_end || e.type == EventType::seq_end;
-    if (depth == 0) {
-      if (closes) return {KindPeek::absent, {}};
-      if (at_key) {
-        if (opens) return {};  // a collection as a key: let the decoder judge
-        want = e.text == "kind";
-        at_key = false;
-        continue;
-      }
-      if (want) {
-        if (e.type != EventType::scalar || e.text.empty()) return {};
-        return {KindPeek::found, std::string(e.text)};
-      }
-      at_key = !opens;
+  size_t end = ev[0].size + 1;  // the root's map_end
+  for (size_t i = 1; i + 1 < end;) {
+    const Event& key = ev[i];
+    if (key.opens()) return {};  // a collection as a key: let the decoder judge
+    const Event& value = ev[i + 1];
+    if (tape.text(key) == "kind") {
+      if (value.type != EventType::scalar || tape.text(value).empty()) return {};
+      return {KindPeek::found, std::string(tape.text(value))};
     }
-    if (opens) ++depth;
-    if (closes && --depth == 0) at_key = true;
+    i += 1 + (value.opens() ? value.size + 2 : 1);
   }
-  return {};
+  return {KindPeek::absent, {}};
 }
 
 PeekedKind peek_spec_kind(std::string_view bytes, SpecFormat format) {

@@ -192,9 +192,7 @@ class Reader {
         non_ascii_(shape.non_ascii),
         max_depth_(std::min(limits.max_depth, kMaxDepth)),
         max_events_(limits.max_events),
-        tape_(bytes.size() + 64) {
-    tape_.events.reserve(std::min(bytes.size() / 12 + 16, max_events_));  // specs run 15-20 bytes an event
-  }
+        tape_(bytes.size() + 64, std::min(bytes.size() / 4 + 16, max_events_)) {}  // specs run 6-20 bytes an event
 
   std::optional<Tape> run() {
     if (!seek_content(line_start_) || at_end_ || indent_ != 0 || !block_node() || !at_end_) return std::nullopt;
@@ -286,29 +284,30 @@ class Reader {
     return seek_content(q + 1);
   }
 
-  bool push(EventType type, int line, int col, ScalarStyle style = ScalarStyle::yaml_plain,
-            std::string_view text = {}) {
-    if (tape_.events.size() >= max_events_) return false;
-    Event& ev = tape_.events.emplace_back();
-    ev.type = type;
-    ev.style = style;
-    ev.line = line;
-    ev.column = col;
-    ev.text = tape_.store(text);
+  bool room() const { return tape_.events.size() < max_events_ && tape_.text_bytes() < kMaxTapeText; }
+
+  bool scalar(int line, int col, ScalarStyle style = ScalarStyle::yaml_plain, std::string_view text = {}) {
+    if (!room()) return false;
+    tape_.scalar(style, line, col, text);
     return true;
   }
 
   // Collections open and close, and scalars are emitted, on the current line.
-  bool open(EventType type, int col) { return ++depth_ <= max_depth_ && push(type, line_, col); }
+  bool open(EventType type, int col) {
+    if (++depth_ > max_depth_ || !room()) return false;
+    tape_.open(type, line_, col);
+    return true;
+  }
 
   bool close(EventType type, int col) {
     --depth_;
-    return push(type, line_, col);
+    if (!room()) return false;
+    tape_.close(type, line_, col);
+    return true;
   }
 
   bool emit(const Scalar& s) {
-    return push(EventType::scalar, line_, column(s.start),
-                s.quoted ? ScalarStyle::yaml_quoted : ScalarStyle::yaml_plain, s.text);
+    return scalar(line_, column(s.start), s.quoted ? ScalarStyle::yaml_quoted : ScalarStyle::yaml_plain, s.text);
   }
 
   // A block collection starting at cur_, at the start of its line. A scalar
@@ -349,7 +348,7 @@ class Reader {
     if (!finish_line(p)) return false;
     if (!at_end_ && indent_ > col) return block_node();
     if (!at_end_ && indent_ == col && is_entry(cur_)) return block_sequence(cur_, col, true);
-    return push(EventType::scalar, line, empty_column);
+    return scalar(line, empty_column);
   }
 
   // A scalar or a flow collection after `key: `, then the end of the line.

@@ -31,13 +31,14 @@ const char* type_name(EventType t) {
   return "?";
 }
 
-std::string show(const Event& e) {
+std::string show(const Tape& t, const Event& e) {
   std::string s = std::string(type_name(e.type)) + "@" + std::to_string(e.line) + ":" + std::to_string(e.column);
   if (e.type == EventType::scalar) {
     s += e.style == ScalarStyle::yaml_plain ? " plain " : " quoted ";
-    s += "[" + std::string(e.text) + "]";
+    s += "[" + std::string(t.text(e)) + "]";
   }
-  if (!e.tag.empty()) s += " tag=" + std::string(e.tag);
+  if (e.opens()) s += " size=" + std::to_string(e.size);
+  if (!t.tag(e).empty()) s += " tag=" + std::string(t.tag(e));
   return s;
 }
 
@@ -49,13 +50,14 @@ bool is_end(EventType t) { return t == EventType::map_end || t == EventType::seq
 std::string difference(const Tape& got, const Tape& want, bool exact_ends = false) {
   size_t n = std::max(got.events.size(), want.events.size());
   for (size_t i = 0; i < n; ++i) {
-    if (i >= got.events.size()) return "event " + std::to_string(i) + ": missing, want " + show(want.events[i]);
-    if (i >= want.events.size()) return "event " + std::to_string(i) + ": extra " + show(got.events[i]);
+    if (i >= got.events.size()) return "event " + std::to_string(i) + ": missing, want " + show(want, want.events[i]);
+    if (i >= want.events.size()) return "event " + std::to_string(i) + ": extra " + show(got, got.events[i]);
     const Event& g = got.events[i];
     const Event& w = want.events[i];
-    bool same = g.type == w.type && g.style == w.style && g.text == w.text && g.tag == w.tag;
+    bool same = g.type == w.type && g.style == w.style && got.text(g) == want.text(w) && got.tag(g) == want.tag(w) &&
+                (!g.opens() || g.size == w.size);
     if (same && (exact_ends || !is_end(g.type))) same = g.line == w.line && g.column == w.column;
-    if (!same) return "event " + std::to_string(i) + ": got " + show(g) + ", want " + show(w);
+    if (!same) return "event " + std::to_string(i) + ": got " + show(got, g) + ", want " + show(want, w);
   }
   return {};
 }
@@ -87,7 +89,7 @@ std::string dump(std::string_view yaml) {
   Result<Tape> ref = yaml_to_tape_libyaml(yaml);
   if (!ref.ok()) return "libyaml: " + ref.error().to_string();
   std::string s;
-  for (const Event& e : ref->events) s += "  " + show(e) + "\n";
+  for (const Event& e : ref->events) s += "  " + show(*ref, e) + "\n";
   return s;
 }
 

@@ -62,7 +62,7 @@ struct OpenAnchor {
 class TapeBuilder {
  public:
   TapeBuilder(std::string_view bytes, const Limits& limits)
-      : parser_(bytes), tape_(bytes.size() + 64), limits_(limits) {}
+      : parser_(bytes), tape_(bytes.size() + 64, std::min(bytes.size() / 4 + 16, limits.max_events)), limits_(limits) {}
 
   Result<Tape> run() {
     for (;;) {
@@ -100,36 +100,29 @@ class TapeBuilder {
   }
 
  private:
-  Event make(const yaml_event_t& e, EventType type) const {
-    Event ev;
-    ev.type = type;
-    ev.line = static_cast<int>(e.start_mark.line + 1);
-    ev.column = static_cast<int>(e.start_mark.column + 1);
-    return ev;
-  }
+  static int line_of(const yaml_mark_t& m) { return static_cast<int>(m.line + 1); }
+  static int column_of(const yaml_mark_t& m) { return static_cast<int>(m.column + 1); }
 
-  Status push(Event ev) {
-    if (tape_.events.size() >= limits_.max_events) {
-      return Error("document too large: more than " + std::to_string(limits_.max_events) +
-                   " nodes after alias expansion")
-          .at(ev.line, ev.column);
-    }
-    tape_.events.push_back(ev);
-    return {};
+  Status room(const yaml_event_t& e) const {
+    if (tape_.events.size() < limits_.max_events && tape_.text_bytes() < kMaxTapeText) return {};
+    return Error("document too large: more than " + std::to_string(limits_.max_events) + " nodes after alias expansion")
+        .at(line_of(e.start_mark), column_of(e.start_mark));
   }
 
   Status open(const yaml_event_t& e, EventType type, const yaml_char_t* anchor, const yaml_char_t* tag) {
-    Event ev = make(e, type);
     if (++depth_ > limits_.max_depth) {
-      return Error("nesting deeper than " + std::to_string(limits_.max_depth) + " levels").at(ev.line, ev.column);
+      return Error("nesting deeper than " + std::to_string(limits_.max_depth) + " levels")
+          .at(line_of(e.start_mark), column_of(e.start_mark));
     }
-    ev.tag = tape_.store(as_view(tag));
+    CDI_TRY(room(e));
     if (anchor) open_anchors_.push_back({std::string(as_view(anchor)), tape_.events.size(), depth_});
-    return push(ev);
+    tape_.open(type, line_of(e.start_mark), column_of(e.start_mark), as_view(tag));
+    return {};
   }
 
   Status close(const yaml_event_t& e, EventType type) {
-    CDI_TRY(push(make(e, type)));
+    CDI_TRY(room(e));
+    tape_.close(type, line_of(e.start_mark), column_of(e.start_mark));
     if (!open_anchors_.empty() && open_anchors_.back().depth == depth_) {
       auto& a = open_anchors_.back();
       anchors_[a.name] = {a.begin, tape_.events.size()};
@@ -140,13 +133,12 @@ class TapeBuilder {
   }
 
   Status scalar(const yaml_event_t& e) {
-    Event ev = make(e, EventType::scalar);
+    CDI_TRY(room(e));
     const auto& s = e.data.scalar;
-    ev.style = s.style == YAML_PLAIN_SCALAR_STYLE ? ScalarStyle::yaml_plain : ScalarStyle::yaml_quoted;
-    ev.text = tape_.store(std::string_view(reinterpret_cast<const char*>(s.value), s.length));
-    ev.tag = tape_.store(as_view(s.tag));
     size_t at = tape_.events.size();
-    CDI_TRY(push(ev));
+    tape_.scalar(s.style == YAML_PLAIN_SCALAR_STYLE ? ScalarStyle::yaml_plain : ScalarStyle::yaml_quoted,
+                 line_of(e.start_mark), column_of(e.start_mark),
+                 std::string_view(reinterpret_cast<const char*>(s.value), s.length), as_view(s.tag));
     if (s.anchor) anchors_[std::string(as_view(s.anchor))] = {at, at + 1};
     return {};
   }
@@ -165,16 +157,9 @@ class TapeBuilder {
     if (tape_.events.size() + (end - begin) > limits_.max_events) {
       return Error("document too large: more than " + std::to_string(limits_.max_events) +
                    " nodes after alias expansion")
-          .at(static_cast<int>(e.start_mark.line + 1), static_cast<int>(e.start_mark.column + 1));
+          .at(line_of(e.start_mark), column_of(e.start_mark));
     }
-    // Grow geometrically: an exact reserve per alias would copy the whole tape
-    // each time (quadratic in the number of aliases). No reallocation happens
-    // below, so copying elements of the vector into itself is safe.
-    size_t needed = tape_.events.size() + (end - begin);
-    if (needed > tape_.events.capacity()) {
-      tape_.events.reserve(std::max(needed, std::min(2 * tape_.events.capacity(), limits_.max_events)));
-    }
-    for (size_t i = begin; i < end; ++i) tape_.events.push_back(tape_.events[i]);
+    tape_.copy(begin, end);
     return {};
   }
 
