@@ -40,7 +40,7 @@ bool looks_like_spec(const codec::Tape& tape) {
     const codec::Event& e = ev[i];
     if (e.type == codec::EventType::scalar) {
       if (depth == 0) {
-        if (at_key && (e.text == "cdiVersion" || e.text == "kind")) return true;
+        if (at_key && (tape.text(e) == "cdiVersion" || tape.text(e) == "kind")) return true;
         at_key = !at_key;
       }
     } else if (e.type == codec::EventType::map_start || e.type == codec::EventType::seq_start) {
