@@ -5,7 +5,8 @@
 #   3. shows which edits the devices that examples/config.json asks for (by annotation) get from the
 #      specs in cdi-specs/, and from which spec file (inject --explain);
 #   4. injects them into a copy of examples/config.json in a throwaway bundle with a busybox rootfs, runs
-#      it with runc and prints what the container sees; the bundle and the container are removed after.
+#      it with runc and prints what the container sees; the bundle and the container are removed after;
+#   5. checks the same devices with `cdi-hook try`: each node, access, env entry and mount, one a line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,3 +51,7 @@ cp examples/config.json "$bundle/config.json"
 step "Running it with runc: what the container sees"
 echo "\$ runc run --bundle BUNDLE $id    # process.args: $(sed -n 's/.*"args": \(.*\),$/\1/p' examples/config.json)"
 runc --root "$tmp/runc" run --bundle "$bundle" "$id" </dev/null
+
+step "Checking every edit in a container of its own: cdi-hook try"
+echo "\$ cdi-hook try --spec-dir cdi-specs example.com/char=null example.com/char=zero"
+"$bin" try --spec-dir cdi-specs example.com/char=null example.com/char=zero

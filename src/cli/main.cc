@@ -19,7 +19,7 @@ constexpr Command kCommands[] = {
     {"hook", cdi::cli::add_hook_command},         {"inject", cdi::cli::add_inject_command},
     {"validate", cdi::cli::add_validate_command}, {"list", cdi::cli::add_list_command},
     {"annotate", cdi::cli::add_annotate_command}, {"runtime", cdi::cli::add_runtime_command},
-    {"guest", cdi::cli::add_guest_command},
+    {"guest", cdi::cli::add_guest_command},       {"try", cdi::cli::add_try_command},
 };
 
 }  // namespace
@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
 int main(int argc, char** argv) {
   std::string_view self = argc > 0 ? argv[0] : "";
   if (self.substr(self.rfind('/') + 1) == "cdi-hook-runtime") return cdi::cli::runtime_shim_main(argc, argv);
+  if (self.substr(self.rfind('/') + 1) == "cdi-hook-try-agent") return cdi::cli::try_agent_main(argc, argv);
   CLI::App app{"cdi-hook: inject Container Device Interface (CDI) devices into OCI containers"};
   app.set_version_flag("--version", "cdi-hook " CDIHOOK_VERSION);
   app.require_subcommand(1);

@@ -2,9 +2,10 @@
 
 A `console` block right after the line `<!-- checked: tests/e2e/test_readme_examples.py -->` is run
 command for command (`$ ` lines; the lines up to the next one are the output shown, stdout and stderr
-together) in a copy of the repository's `examples/`, with `cdi-hook` in PATH being the binary under
-test, and each command's output must be the one shown. It runs in a private mount namespace with a
-tmpfs on /run, so the default index cache (/run/cdi-hook) is the test's own.
+together) in a copy of the repository's `examples/` and `cdi-specs/`, with `cdi-hook` in PATH being the
+binary under test, and each command's output must be the one shown. It runs in a private mount namespace
+with a tmpfs on /run, so the default index cache (/run/cdi-hook) is the test's own. Blocks that start
+containers carry the marker of tests/e2e/test_readme_runc.py instead (label `container`).
 """
 
 import os
@@ -19,12 +20,12 @@ README = os.path.join(h.REPO_ROOT, "README.md")
 MARKER = "<!-- checked: tests/e2e/test_readme_examples.py -->"
 
 
-def checked_blocks(text):
-    """[(first line number, [(command, expected output)])] for each marked console block."""
+def checked_blocks(text, marker=MARKER):
+    """[(first line number, [(command, expected output)])] for each console block marked so."""
     lines = text.splitlines()
     blocks = []
     for i, line in enumerate(lines):
-        if line.strip() != MARKER:
+        if line.strip() != marker:
             continue
         if i + 1 >= len(lines) or lines[i + 1].strip() != "```console":
             raise AssertionError("README.md:%d: the marker must be followed by a ```console block" % (i + 1))
@@ -44,11 +45,12 @@ def checked_blocks(text):
 
 class ReadmeExamplesTest(h.TestCase):
     maxDiff = None
+    marker = MARKER
 
     def setUp(self):
         super().setUp()
         with open(README, encoding="utf-8") as f:
-            self.blocks = checked_blocks(f.read())
+            self.blocks = checked_blocks(f.read(), self.marker)
         bindir = h.make_dir(self.path("bin"))
         os.symlink(h.binary(), os.path.join(bindir, "cdi-hook"))
         self.env = dict(os.environ, PATH=bindir + ":/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL="C.UTF-8")
@@ -57,7 +59,8 @@ class ReadmeExamplesTest(h.TestCase):
         """Runs the commands in one shell, in a fresh copy of examples/; returns each one's output."""
         work = self.path("work")
         shutil.rmtree(work, ignore_errors=True)
-        shutil.copytree(os.path.join(h.REPO_ROOT, "examples"), os.path.join(work, "examples"))
+        for d in ("examples", "cdi-specs"):
+            shutil.copytree(os.path.join(h.REPO_ROOT, d), os.path.join(work, d))
         script = ["cd %s" % work]
         for n, (cmd, _) in enumerate(steps):
             script.append("echo '@@@ %d'" % n)
@@ -71,7 +74,7 @@ class ReadmeExamplesTest(h.TestCase):
         return {int(parts[k]): parts[k + 1] for k in range(1, len(parts), 2)}
 
     def test_readme_has_checked_examples(self):
-        self.assertGreaterEqual(len(self.blocks), 1, "no %s block in README.md" % MARKER)
+        self.assertGreaterEqual(len(self.blocks), 1, "no %s block in README.md" % self.marker)
 
     def test_each_command_prints_what_the_readme_shows(self):
         for line, steps in self.blocks:
