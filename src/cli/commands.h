@@ -16,7 +16,7 @@ void add_guest_command(CLI::App& app, int& exit_code);
 void add_try_command(CLI::App& app, int& exit_code);
 
 // cdi-hook-runtime: the runtime wrapper under a name of its own, taking runc's
-// arguments unchanged (options from /etc/cdi-hook/runtime.conf and CDI_HOOK_*).
+// arguments unchanged (options from <sysconfdir>/cdi-hook/runtime.conf and CDI_HOOK_*).
 int runtime_shim_main(int argc, char** argv);
 
 // cdi-hook-try-agent: the copy of cdi-hook inside a `try` container (its probe and hook recorder).

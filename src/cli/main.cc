@@ -5,8 +5,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/install_paths.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "spec/spec.h"
+
+extern const char* const kCdiHookGitCommit;  // generated at build time (cmake/CdiHookGitVersion.cmake)
 
 namespace {
 
@@ -22,6 +26,20 @@ constexpr Command kCommands[] = {
     {"guest", cdi::cli::add_guest_command},       {"try", cdi::cli::add_try_command},
 };
 
+// --version: the release, the commit, the cdiVersions the spec reader accepts and
+// where cdi-hook-runtime reads its options.
+std::string version_text() {
+  std::string versions;
+  for (int major = 0; major <= cdi::kNewestVersion.major; ++major) {
+    for (int minor = 0; minor <= 99; ++minor) {
+      std::string v = std::to_string(major) + "." + std::to_string(minor) + ".0";
+      if (cdi::parse_spec_version(v).ok()) versions += (versions.empty() ? "" : ", ") + v;
+    }
+  }
+  return std::string("cdi-hook " CDIHOOK_VERSION " (git ") + kCdiHookGitCommit + ")\nCDI spec versions: " + versions +
+         "\ncdi-hook-runtime options: " + cdi::runtime_config_of(cdi::this_binary());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -29,7 +47,7 @@ int main(int argc, char** argv) {
   if (self.substr(self.rfind('/') + 1) == "cdi-hook-runtime") return cdi::cli::runtime_shim_main(argc, argv);
   if (self.substr(self.rfind('/') + 1) == "cdi-hook-try-agent") return cdi::cli::try_agent_main(argc, argv);
   CLI::App app{"cdi-hook: inject Container Device Interface (CDI) devices into OCI containers"};
-  app.set_version_flag("--version", "cdi-hook " CDIHOOK_VERSION);
+  app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
   app.fallthrough(false);
   int exit_code = cdi::cli::kExitOk;

@@ -2,7 +2,8 @@
 // runs (containerd, Docker, CRI-O):
 //   cdi-hook runtime [--runtime PATH] [injection options] -- ARGS...
 //   cdi-hook-runtime ARGS...   (a link named so: runc's arguments unchanged,
-//                               options from /etc/cdi-hook/runtime.conf and env)
+//                               options from <sysconfdir>/cdi-hook/runtime.conf,
+//                               /etc/cdi-hook/runtime.conf for /usr/bin, and env)
 // On create and run it injects into <bundle>/config.json, then execs the real
 // runtime with the arguments unchanged; every other command goes straight
 // through. A failure leaves the bundle untouched and exits 1 before the
@@ -17,6 +18,7 @@
 #include <memory>
 
 #include "app/bundle.h"
+#include "app/install_paths.h"
 #include "app/runtime_args.h"
 #include "base/fs.h"
 #include "base/text.h"
@@ -32,8 +34,6 @@ struct RuntimeOptions {
   std::string runtime = "runc";
   std::vector<std::string> args;
 };
-
-constexpr const char* kDefaultShimConfig = "/etc/cdi-hook/runtime.conf";
 
 // The path execvp would run for `name`, or empty.
 std::string find_executable(const std::string& name) {
@@ -194,7 +194,9 @@ int runtime_shim_main(int argc, char** argv) {
   o.flags.wait_seconds = 10.0;
   const char* config = std::getenv("CDI_HOOK_RUNTIME_CONFIG");
   if (!config || std::string_view(config) != "none") {
-    if (auto st = read_shim_config(config ? config : kDefaultShimConfig, config != nullptr, o); !st.ok()) {
+    // <sysconfdir>/cdi-hook/runtime.conf of this installation: /etc/cdi-hook/runtime.conf for /usr/bin.
+    std::string path = config ? std::string(config) : runtime_config_of(this_binary());
+    if (auto st = read_shim_config(path, config != nullptr, o); !st.ok()) {
       return report(std::move(st).error().with_context("cdi-hook-runtime configuration"));
     }
   }

@@ -21,7 +21,8 @@ import uuid
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHIPPED_SPECS = os.path.join(REPO_ROOT, "cdi-specs")
-HOOKS_DIR = os.path.join(REPO_ROOT, "hooks")
+# The hook snippets made from hooks/*.in for the build's install prefix (CTest sets it).
+HOOKS_DIR = os.environ.get("CDI_HOOK_HOOKS_DIR") or os.path.join(REPO_ROOT, "build", "release", "hooks")
 
 KATA_TYPE = "io.katacontainers.pkg.oci.container_type"
 

@@ -1,5 +1,6 @@
 """Command line: usage errors exit 2, --version, --help on each subcommand."""
 
+import os
 import re
 import unittest
 
@@ -10,7 +11,14 @@ class CliTest(h.TestCase):
     def test_version(self):
         r = h.run(["--version"])
         self.assertEqual(r.rc, 0, r)
-        self.assertRegex(r.stdout.decode(), r"^cdi-hook \d+\.\d+\.\d+\S*\n$")
+        release, versions, runtime_conf = r.stdout.decode().splitlines()
+        # The release and the commit it was built from (git describe; "unknown" outside a checkout).
+        self.assertRegex(release, r"^cdi-hook \d+\.\d+\.\d+ \(git ([0-9a-f]{12}(-dirty)?|unknown)\)$")
+        self.assertEqual(versions, "CDI spec versions: 0.1.0, 0.2.0, 0.3.0, 0.4.0, 0.5.0, 0.6.0, 0.7.0, 0.8.0, "
+                                   "1.0.0, 1.1.0")
+        # Beside the binary's installation: <build>/src/cdi-hook -> <build>/etc.
+        build = os.path.dirname(os.path.dirname(os.path.realpath(h.binary())))
+        self.assertEqual(runtime_conf, "cdi-hook-runtime options: %s/etc/cdi-hook/runtime.conf" % build)
 
     def test_help(self):
         for args, must_mention in [(["--help"], ["hook", "inject"]),
