@@ -131,6 +131,7 @@ class TapeHandler {
 };
 
 Status reject_nul(std::string_view bytes) {
+  if (bytes.empty()) return {};  // memchr of an empty view's null data is undefined
   if (const void* nul = std::memchr(bytes.data(), 0, bytes.size())) {
     size_t at = static_cast<size_t>(static_cast<const char*>(nul) - bytes.data());
     LineColumn lc = line_column_at(bytes, at);
@@ -205,7 +206,7 @@ Result<Tape> json_to_tape(std::string_view bytes, const Limits& limits) {
 }
 
 PeekedKind peek_json_kind(std::string_view bytes) {
-  if (std::memchr(bytes.data(), 0, bytes.size())) return {};
+  if (bytes.find('\0') != std::string_view::npos) return {};
   rapidjson::MemoryStream stream(bytes.data(), bytes.size());
   KindHandler handler;
   rapidjson::Reader reader;

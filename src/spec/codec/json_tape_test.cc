@@ -49,6 +49,14 @@ std::string render(const Tape& t) {
   return out;
 }
 
+// An empty view may have a null data pointer (found by fuzz/guest_map); memchr of it is undefined.
+TEST(JsonTape, EmptyViewWithoutDataIsRefusedCleanly) {
+  Result<Tape> tape = json_to_tape(std::string_view());
+  ASSERT_FALSE(tape.ok());
+  EXPECT_EQ(tape.error().to_string(), json_to_tape("").error().to_string());
+  EXPECT_EQ(peek_json_kind(std::string_view()).result, KindPeek::unsure);
+}
+
 TEST(JsonTape, ScalarsKeepTheirJsonType) {
   auto t = json_to_tape(R"({"a": "x", "b": 1.50, "c": true, "d": null, "e": [1, -2e3, 18446744073709551616]})");
   ASSERT_TRUE(t.ok()) << t.error().message;

@@ -20,7 +20,9 @@ class Parser {
  public:
   explicit Parser(std::string_view bytes) {
     yaml_parser_initialize(&parser_);
-    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    // libyaml asserts a non-null input, which an empty string_view need not have.
+    const char* data = bytes.empty() ? "" : bytes.data();
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(data), bytes.size());
   }
   ~Parser() {
     if (has_event_) yaml_event_delete(&event_);

@@ -84,6 +84,14 @@ INSTANTIATE_TEST_SUITE_P(
                  "error: alias *r refers to the node that contains it"}),
     [](const ::testing::TestParamInfo<TapeCase>& i) { return i.param.name; });
 
+// An empty view may have a null data pointer (found by fuzz/yaml_scanner); libyaml asserts a non-null input.
+TEST(YamlTape, EmptyViewWithoutDataIsAnEmptyStream) {
+  Result<Tape> tape = yaml_to_tape(std::string_view());
+  ASSERT_TRUE(tape.ok()) << tape.error().to_string();
+  EXPECT_TRUE(tape->events.empty());
+  EXPECT_TRUE(yaml_to_tape_libyaml(std::string_view()).ok());
+}
+
 TEST(YamlTape, Positions) {
   auto t = yaml_to_tape("a: 1\nlist:\n  - x\n  - 'y'\n");
   ASSERT_TRUE(t.ok());
