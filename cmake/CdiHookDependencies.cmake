@@ -35,5 +35,8 @@ if(CDIHOOK_STATIC AND CDIHOOK_LIBYAML_STATIC)
     IMPORTED_LOCATION "${CDIHOOK_LIBYAML_STATIC}"
     INTERFACE_INCLUDE_DIRECTORIES "${LIBYAML_INCLUDE_DIRS}")
 else()
-  add_library(cdihook::yaml ALIAS PkgConfig::LIBYAML)
+  # Imported, not an alias: the installed package's link interface names cdihook::yaml, which its
+  # config makes again on the consumer's side (an alias would be exported as PkgConfig::LIBYAML).
+  add_library(cdihook::yaml INTERFACE IMPORTED)
+  set_target_properties(cdihook::yaml PROPERTIES INTERFACE_LINK_LIBRARIES PkgConfig::LIBYAML)
 endif()

@@ -2,7 +2,9 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 # The tool (binary, link, schemas, snippets, config, docs) and the Debian package: CdiHookPackage.cmake.
-install(TARGETS cdihook cdihook_warnings cdihook_sanitizers EXPORT cdihookTargets
+# The library and its CMake package here; the policy targets (warnings, sanitizers, sections) stay in
+# this build, not a consumer's.
+install(TARGETS cdihook EXPORT cdihookTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/cdihook)
 install(EXPORT cdihookTargets NAMESPACE cdihook::
