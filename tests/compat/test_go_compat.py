@@ -1,8 +1,8 @@
 """cdi-hook against the reference Go library (Debian's 0.5.2, driven by go-peer/main.go): the same
 config, spec dirs and requests must give the same edited config.
 
-Only the differences listed in shared notes cdi-reference.md §10.8 (and Go's JSON encoding) are
-normalised away, on both sides alike:
+Only the known differences between 0.5.2 and the semantics cdi-hook targets (reference v1.1.0 plus the
+choices in docs/decisions.md), and Go's JSON encoding, are normalised away, on both sides alike:
   - env: duplicate keys collapsed to the last value at the first key's position (0.5.2 appends a
     duplicate for a key the container already had; cdi-hook replaces it in place);
   - mounts: compared per depth group as sets (0.5.2 sorts unstably with a lexical tie-break);
