@@ -85,6 +85,7 @@ constexpr auto kEscape = [] {
   for (size_t c = 0; c < 0x20; ++c) t[c] = true;
   t['"'] = true;
   t['\\'] = true;
+  t[0xED] = true;  // lead byte of U+D000..U+DFFF: the surrogates among them are written as escapes
   return t;
 }();
 
@@ -204,6 +205,22 @@ class JsonOut {
           break;
         case '\t':
           out_ += "\\t";
+          break;
+        case 0xED:
+          // A surrogate (U+D800..U+DFFF) reaches the DOM only from a lone escaped surrogate, which the
+          // reader decodes to bytes that are not UTF-8; written back as that escape, the output
+          // parses again and says what the input said. Other code points with this lead byte stay.
+          if (i + 2 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0xA0) {
+            unsigned cp =
+                0xD000u | (static_cast<unsigned>(s[i + 1] & 0x3F) << 6) | static_cast<unsigned>(s[i + 2] & 0x3F);
+            static const char* hex = "0123456789ABCDEF";
+            out_ += "\\u";
+            for (int shift = 12; shift >= 0; shift -= 4) out_ += hex[(cp >> shift) & 0xF];
+            run = i + 3;
+            i += 2;
+          } else {
+            out_ += static_cast<char>(c);
+          }
           break;
         default: {
           static const char* hex = "0123456789ABCDEF";

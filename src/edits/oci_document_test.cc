@@ -20,6 +20,19 @@ TEST(OciDocument, RoundTripKeepsKeyOrderAndUnknownFields) {
   EXPECT_EQ(again->serialize(false), in + "\n");
 }
 
+// A lone low surrogate escape is accepted by the reader; it is written back as
+// that escape, not as bytes that are not UTF-8 (found by fuzz/oci_config).
+TEST(OciDocument, LoneSurrogateEscapeIsWrittenBackAsAnEscape) {
+  std::string in = R"({"a":"x\uDE20y","b":"\uD7FF\uE000\uD83D\uDE00"})";
+  auto doc = OciDocument::parse(in);
+  ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+  std::string out = doc->serialize(false);
+  EXPECT_EQ(out, "{\"a\":\"x\\uDE20y\",\"b\":\"\xED\x9F\xBF\xEE\x80\x80\xF0\x9F\x98\x80\"}\n");
+  auto again = OciDocument::parse(out);
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(again->serialize(false), out);
+}
+
 TEST(OciDocument, PrettyFormat) {
   auto doc = OciDocument::parse(R"({"a":[1,2],"b":{}})");
   ASSERT_TRUE(doc.ok());
