@@ -75,6 +75,7 @@ Result<RuntimeCommand> parse_runtime_command(const std::vector<std::string>& arg
       out.bundle = std::string(*flag->value);
     } else {
       if (i + 1 >= args.size()) return Error("flag " + quote(args[i]) + " needs a bundle path");
+      if (args[i + 1].empty()) return Error("flag " + quote(args[i]) + " has an empty bundle path");
       out.bundle = args[++i];
     }
   }

@@ -49,6 +49,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"version_only", {"--version"}, true, "", std::nullopt},
         Case{"bundle_without_value", {"create", "--bundle"}, false, "", std::nullopt},
         Case{"empty_bundle", {"create", "--bundle=", "c"}, false, "", std::nullopt},
+        // Found by fuzz/runtime_args: the separate form took "" as the bundle.
+        Case{"empty_bundle_separate", {"create", "-b", "", "c"}, false, "", std::nullopt},
         Case{"global_without_value", {"--root"}, false, "", std::nullopt}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
