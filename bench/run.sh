@@ -64,14 +64,14 @@ if [ ! -x "$spawn_bench" ] || [ "$root/bench/spawn_bench.cc" -nt "$spawn_bench" 
 fi
 
 go_peer=$build_dir/go-peer
-if [ ! -x "$go_peer" ] || [ "$root/bench/go-peer/main.go" -nt "$go_peer" ]; then
+if [ ! -x "$go_peer" ] || [ "$root/tools/go-peer/main.go" -nt "$go_peer" ]; then
   if ! command -v go >/dev/null ||
      [ ! -d /usr/share/gocode/src/github.com/container-orchestrated-devices/container-device-interface ]; then
     bash "$root/scripts/install-deps.sh" >&2
   fi
   echo "== building the Go peer (Debian's CDI package)" >&2
   gopath=$(mktemp -d)
-  (cd "$root/bench/go-peer" &&
+  (cd "$root/tools/go-peer" &&
    GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="$build_dir/go-cache" go build -o "$go_peer" .)
   rm -rf "$gopath"
 fi

@@ -1,4 +1,4 @@
-"""cdi-hook against the reference Go library (Debian's 0.5.2, driven by go-peer/main.go): the same
+"""cdi-hook against the reference Go library (Debian's 0.5.2, driven by tools/go-peer): the same
 config, spec dirs and requests must give the same edited config.
 
 Only the known differences between 0.5.2 and the semantics cdi-hook targets (reference v1.1.0 plus the
@@ -48,7 +48,8 @@ def build_go_peer():
         env = dict(os.environ, GO111MODULE="off", GOPATH=gopath + ":/usr/share/gocode",
                    GOCACHE=os.path.join(out_dir, "go-cache"), GOFLAGS="", CGO_ENABLED="0")
         binary = os.path.join(out_dir, "go-peer")
-        p = subprocess.run([go, "build", "-o", binary, "."], cwd=os.path.join(HERE, "go-peer"), env=env,
+        source = os.path.join(HERE, "..", "..", "tools", "go-peer")
+        p = subprocess.run([go, "build", "-o", binary, "."], cwd=source, env=env,
                            capture_output=True, text=True, timeout=600)
         if p.returncode != 0:
             raise AssertionError("go build of go-peer failed:\n" + p.stdout + p.stderr)
@@ -176,7 +177,7 @@ class GoCompatTest(unittest.TestCase):
         config_path = h.write_file(os.path.join(self.tmp, case.name.replace(" ", "-"), "config.json"), case.config)
 
         ours = ["inject", "--config", config_path, "--cache-dir", "none", "--log-level", "off"]
-        go = [self.go_peer, "-config", config_path]
+        go = [self.go_peer, "-config", config_path, "-spec-errors"]
         for d in dirs:
             ours += ["--spec-dir", d]
             go += ["-spec-dir", d]
