@@ -84,6 +84,8 @@ struct CleanCase {
   const char* input;
   const char* cleaned;
 };
+// Failures show the path, not the struct's bytes.
+void PrintTo(const CleanCase& c, std::ostream* os) { *os << '"' << c.input << '"'; }
 
 class CleanPathTest : public ::testing::TestWithParam<CleanCase> {};
 

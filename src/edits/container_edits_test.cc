@@ -359,6 +359,8 @@ struct DepthCase {
   const char* path;
   size_t depth;
 };
+// Failures show the path, not the struct's bytes.
+void PrintTo(const DepthCase& c, std::ostream* os) { *os << '"' << c.path << '"'; }
 
 class MountDepthTest : public ::testing::TestWithParam<DepthCase> {};
 
