@@ -254,7 +254,8 @@ std::function<void(const Spec&)> uid_is(std::optional<uint32_t> want) {
 INSTANTIATE_TEST_SUITE_P(
     Yaml, ScalarTest,
     ::testing::Values(
-        // Plain scalars bound to strings keep their source text (where Go's YAML 1.1 reader coerces: `007` to "7", `yes` to "true").
+        // Plain scalars bound to strings keep their source text (where Go's YAML 1.1 reader coerces: `007` to "7",
+        // `yes` to "true").
         ScalarCase{"str_leading_zero", yaml_node("hostPath: 007"), host_path_is("007")},
         ScalarCase{"str_yes", yaml_node("hostPath: yes"), host_path_is("yes")},
         ScalarCase{"str_on", yaml_node("hostPath: on"), host_path_is("on")},
