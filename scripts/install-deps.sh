@@ -20,6 +20,8 @@ packages=(
   systemd
   # compatibility tests against the reference Go CDI library (Debian's 0.5.2)
   golang-go golang-github-container-orchestrated-devices-container-device-interface-dev
+  # fuzzing (the fuzz preset: clang with libFuzzer and the sanitizer runtimes), formatting and tidy checks
+  clang libclang-rt-14-dev clang-format clang-tidy
 )
 
 missing=()
