@@ -15,29 +15,32 @@ using cdi::codec::Event;
 using cdi::codec::EventType;
 using cdi::codec::Tape;
 
-std::string show(const Event& e) {
+std::string show(const Tape& t, const Event& e) {
   static const char* const kTypes[] = {"map_start", "map_end", "seq_start", "seq_end", "scalar"};
   std::string s = std::string(kTypes[static_cast<int>(e.type)]) + "@" + std::to_string(e.line) + ":" +
                   std::to_string(e.column) + " style " + std::to_string(static_cast<int>(e.style));
-  if (e.type == EventType::scalar) s += " [" + std::string(e.text) + "]";
-  if (!e.tag.empty()) s += " tag " + std::string(e.tag);
+  if (e.type == EventType::scalar) s += " [" + std::string(t.text(e)) + "]";
+  if (e.tagged) s += " tag " + std::string(t.tag(e));
+  if (e.opens()) s += " size " + std::to_string(e.size);
   return s;
 }
 
 bool is_end(EventType t) { return t == EventType::map_end || t == EventType::seq_end; }
 
-// The first difference, empty if none; end positions compared only if asked.
+// The first difference, empty if none: type, style, text, tag and a
+// collection's size always; positions except of end events unless asked.
 std::string difference(const Tape& got, const Tape& want, bool exact_ends) {
   size_t n = std::max(got.events.size(), want.events.size());
   for (size_t i = 0; i < n; ++i) {
     std::string at = "event " + std::to_string(i) + ": ";
-    if (i >= got.events.size()) return at + "missing, want " + show(want.events[i]);
-    if (i >= want.events.size()) return at + "extra " + show(got.events[i]);
+    if (i >= got.events.size()) return at + "missing, want " + show(want, want.events[i]);
+    if (i >= want.events.size()) return at + "extra " + show(got, got.events[i]);
     const Event& g = got.events[i];
     const Event& w = want.events[i];
-    bool same = g.type == w.type && g.style == w.style && g.text == w.text && g.tag == w.tag;
+    bool same = g.type == w.type && g.style == w.style && got.text(g) == want.text(w) && got.tag(g) == want.tag(w) &&
+                (!g.opens() || g.size == w.size);
     if (same && (exact_ends || !is_end(g.type))) same = g.line == w.line && g.column == w.column;
-    if (!same) return at + "got " + show(g) + ", want " + show(w);
+    if (!same) return at + "got " + show(got, g) + ", want " + show(want, w);
   }
   return {};
 }
