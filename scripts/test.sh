@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#stages[@]} -gt 0 ] || stages=(release asan fuzz lint)
+[ ${#stages[@]} -gt 0 ] || stages=(release fuzz lint)
 jobs=$(nproc)
 logs=build/logs
 mkdir -p "$logs"
