@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -598,6 +599,12 @@ Result<TryResult> run_try(const TryRequest& request, Logger& logger) {
   const char* tmpdir = std::getenv("TMPDIR");
   std::string parent = !request.temp_parent.empty() ? request.temp_parent : tmpdir && *tmpdir ? tmpdir : "/tmp";
   CDI_TRY(ws.create(parent));
+  // The agent runs from the rootfs made here: a noexec mount would stop the container at its first exec.
+  if (struct statvfs vfs{}; ::statvfs(ws.dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_NOEXEC) != 0) {
+    return Error(quote(parent) +
+                 " is mounted noexec, so the container could not run from it: set TMPDIR to a "
+                 "dir on another file system");
+  }
   std::string bundle = ws.path("bundle");
   std::string rootfs = path_join(bundle, "rootfs");
   std::string try_dir = rootfs + std::string(kTryDir);
