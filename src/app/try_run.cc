@@ -215,19 +215,6 @@ Status prepare_rootfs(const TryRequest& request, Workspace& ws, const std::strin
   return mount_overlay(buf, ws, rootfs);
 }
 
-Status install_agent(const TryRequest& request, const std::string& try_dir) {
-  auto is_static = is_static_elf(request.agent);
-  if (!is_static.ok()) return std::move(is_static).error();
-  if (!*is_static) {
-    return Error(
-        "this cdi-hook is dynamically linked and cannot run inside the container: build the release "
-        "preset (static) to use try");
-  }
-  CDI_TRY(make_dir(try_dir, 0755));
-  CDI_TRY(make_dir(path_join(try_dir, "hooks"), 0755));
-  return copy_file(request.agent, agent_in(try_dir), 0755);
-}
-
 std::vector<SourceSeen> stat_sources(const TryPlan& plan) {
   std::vector<SourceSeen> out;
   for (const auto& m : plan.mounts) {
@@ -304,7 +291,8 @@ Result<OciDocument> read_config(const std::string& path) {
 }
 
 // The injected config, with try's control node and hook recorders; the plan from both.
-Result<TryPlan> finish_config(const OciDocument& base, const std::string& config_path, const std::string& try_dir) {
+Result<TryPlan> finish_config(const OciDocument& base, const std::string& config_path, const std::string& try_dir,
+                              const std::vector<std::string>& launch) {
   auto injected = read_config(config_path);
   if (!injected.ok()) return std::move(injected).error();
   TryPlan plan = plan_try(base, *injected);
@@ -316,7 +304,7 @@ Result<TryPlan> finish_config(const OciDocument& base, const std::string& config
     if (!devices.ok()) return std::move(devices).error();
     (*devices)->PushBack(control_node_json(*plan.control, a), a);
   }
-  record_hooks(*injected, plan, try_dir);
+  record_hooks(*injected, plan, try_dir, launch);
   CDI_TRY(write_file_atomic(config_path, injected->serialize(true)));
   CDI_TRY(write_file_atomic(path_join(try_dir, "probe.json"), probe_request_json(probe_request(plan))));
   return plan;
@@ -474,23 +462,78 @@ Result<ProcessOutcome> run_process(const std::vector<std::string>& argv, double 
 
 // --- the bundle ---
 
-Result<bool> is_static_elf(const std::string& path) {
+Result<std::string> elf_interpreter(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return system_error("open " + quote(path), errno);
   Elf64_Ehdr eh{};
   bool ok = ::pread(fd, &eh, sizeof eh, 0) == static_cast<ssize_t>(sizeof eh) &&
             std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
             eh.e_phentsize == sizeof(Elf64_Phdr);
-  bool has_interpreter = false;
+  std::string interpreter;
   for (unsigned i = 0; ok && i < eh.e_phnum; ++i) {
     Elf64_Phdr ph{};
-    off_t at = static_cast<off_t>(eh.e_phoff + i * sizeof ph);
-    ok = ::pread(fd, &ph, sizeof ph, at) == static_cast<ssize_t>(sizeof ph);
-    has_interpreter = has_interpreter || (ok && ph.p_type == PT_INTERP);
+    ok = ::pread(fd, &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) == static_cast<ssize_t>(sizeof ph);
+    if (!ok || ph.p_type != PT_INTERP) continue;
+    std::string buf(std::min<uint64_t>(ph.p_filesz, PATH_MAX), '\0');
+    ok = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(ph.p_offset)) == static_cast<ssize_t>(buf.size());
+    interpreter = buf.substr(0, buf.find('\0'));
+    ok = ok && !interpreter.empty();
   }
   ::close(fd);
   if (!ok) return Error(quote(path) + " is not a 64-bit ELF executable");
-  return !has_interpreter;
+  return interpreter;
+}
+
+Result<bool> is_static_elf(const std::string& path) {
+  auto interpreter = elf_interpreter(path);
+  if (!interpreter.ok()) return std::move(interpreter).error();
+  return interpreter->empty();
+}
+
+Result<std::vector<std::string>> shared_libraries(const std::string& interpreter, const std::string& binary) {
+  auto listed = run_process({interpreter, "--list", binary}, 30, nullptr, [] {});
+  if (!listed.ok()) return std::move(listed).error();
+  if (listed->exit_code != 0)
+    return Error(quote(interpreter) + " --list " + quote(binary) + ": " + last_line(listed->err));
+  std::vector<std::string> out;
+  for (auto line : split(listed->out, '\n')) {
+    // "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "\t/lib64/ld-linux-x86-64.so.2 (0x...)";
+    // the vDSO has no file.
+    size_t arrow = line.find("=> ");
+    std::string_view rest = arrow == std::string_view::npos ? line : line.substr(arrow + 3);
+    size_t start = rest.find('/');
+    size_t end = rest.find(" (");
+    if (start == std::string_view::npos || end == std::string_view::npos || end < start) continue;
+    out.emplace_back(rest.substr(start, end - start));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> bundle_agent(const std::string& agent_path, const std::string& host_try_dir) {
+  // The file itself: /proc/self/exe would name another program in the loader's --list.
+  char buf[PATH_MAX];
+  if (!::realpath(agent_path.c_str(), buf)) return system_error("realpath " + quote(agent_path), errno);
+  std::string agent = buf;
+  auto interpreter = elf_interpreter(agent);
+  if (!interpreter.ok()) return std::move(interpreter).error();
+  CDI_TRY(make_dir(host_try_dir, 0755));
+  CDI_TRY(make_dir(path_join(host_try_dir, "hooks"), 0755));
+  CDI_TRY(copy_file(agent, agent_in(host_try_dir), 0755));
+  std::string container_dir(kTryDir);
+  if (interpreter->empty()) return std::vector<std::string>{agent_in(container_dir)};
+  auto libraries = shared_libraries(*interpreter, agent);
+  if (!libraries.ok()) return std::move(libraries).error();
+  CDI_TRY(make_dir(path_join(host_try_dir, "lib"), 0755));
+  for (const auto& lib : *libraries) {
+    CDI_TRY(copy_file(lib, path_join(host_try_dir, "lib/" + path_basename(lib)), 0755));
+  }
+  std::string lib_dir = path_join(container_dir, "lib");
+  return std::vector<std::string>{path_join(lib_dir, path_basename(*interpreter)),
+                                  "--library-path",
+                                  lib_dir,
+                                  "--argv0",
+                                  std::string(kTryAgentName),
+                                  agent_in(container_dir)};
 }
 
 Status build_busybox_rootfs(const std::string& busybox, const std::string& rootfs) {
@@ -520,7 +563,8 @@ Status build_busybox_rootfs(const std::string& busybox, const std::string& rootf
   return {};
 }
 
-Result<OciDocument> try_base_config(const std::vector<std::string>& devices, const std::vector<std::string>& command) {
+Result<OciDocument> try_base_config(const std::vector<std::string>& devices, const std::vector<std::string>& command,
+                                    const std::vector<std::string>& launch) {
   auto config = OciDocument::parse(kBaseConfig);
   if (!config.ok()) return std::move(config).error();
   auto& doc = config->json();
@@ -535,7 +579,8 @@ Result<OciDocument> try_base_config(const std::vector<std::string>& devices, con
   doc["process"].AddMember("capabilities", capabilities, a);
   std::string try_dir(kTryDir);
   JsonValue& args = doc["process"]["args"];
-  add_strings(args, {agent_in(try_dir), "probe", path_join(try_dir, "probe.json")}, a);
+  add_strings(args, launch, a);
+  add_strings(args, {"probe", path_join(try_dir, "probe.json")}, a);
   if (!command.empty()) {
     args.PushBack(JsonValue("--"), a);
     add_strings(args, command, a);
@@ -548,20 +593,24 @@ Result<OciDocument> try_base_config(const std::vector<std::string>& devices, con
   return config;
 }
 
-void record_hooks(OciDocument& config, const TryPlan& plan, const std::string& host_try_dir) {
+void record_hooks(OciDocument& config, const TryPlan& plan, const std::string& host_try_dir,
+                  const std::vector<std::string>& launch) {
   auto& a = config.allocator();
   std::string container_try_dir(kTryDir);
   for (size_t n = 0; n < plan.hooks.size(); ++n) {
     const ExpectedHook& h = plan.hooks[n];
     JsonValue& entry = config.json()["hooks"][h.stage.c_str()][static_cast<rapidjson::SizeType>(h.index)];
-    const std::string& dir = h.stage == "startContainer" ? container_try_dir : host_try_dir;
+    bool inside = h.stage == "startContainer";
+    std::string record = path_join(inside ? container_try_dir : host_try_dir, "hooks/" + std::to_string(n) + ".json");
+    // On the host the agent runs as itself; in the container as the container starts it.
+    std::vector<std::string> start = inside ? launch : std::vector<std::string>{std::string(kTryAgentName)};
     JsonValue args(rapidjson::kArrayType);
-    add_strings(
-        args, {std::string(kTryAgentName), "hook", path_join(dir, "hooks/" + std::to_string(n) + ".json"), h.path}, a);
+    add_strings(args, start, a);
+    add_strings(args, {"hook", record, h.path}, a);
     add_strings(args, h.args, a);
     entry.RemoveMember("args");
     entry.AddMember("args", args, a);
-    entry["path"] = json_string(agent_in(dir), a);
+    entry["path"] = json_string(inside ? launch.front() : agent_in(host_try_dir), a);
   }
 }
 
@@ -610,10 +659,11 @@ Result<TryResult> run_try(const TryRequest& request, Logger& logger) {
   std::string try_dir = rootfs + std::string(kTryDir);
   CDI_TRY(make_dir(bundle, 0700));
   CDI_TRY(prepare_rootfs(request, ws, rootfs));
-  CDI_TRY(install_agent(request, try_dir));
+  auto launch = bundle_agent(request.agent, try_dir);
+  if (!launch.ok()) return std::move(launch).error();
   if (stage.interrupted()) return result;
 
-  auto base = try_base_config(request.devices, request.command);
+  auto base = try_base_config(request.devices, request.command, *launch);
   if (!base.ok()) return std::move(base).error();
   std::string config_path = path_join(bundle, "config.json");
   CDI_TRY(write_file_atomic(config_path, base->serialize(true)));
@@ -621,7 +671,7 @@ Result<TryResult> run_try(const TryRequest& request, Logger& logger) {
   // Exactly what the hook does with a bundle (its state mode).
   auto injected = cli::adjust_bundle(bundle, logger, request.inject);
   if (!injected.ok()) return std::move(injected).error();
-  auto plan = finish_config(*base, config_path, try_dir);
+  auto plan = finish_config(*base, config_path, try_dir, *launch);
   if (!plan.ok()) return std::move(plan).error();
   result.plan = std::move(*plan);
   if (stage.interrupted()) return result;
@@ -657,6 +707,7 @@ Result<TryResult> run_try(const TryRequest& request, Logger& logger) {
   seen.signal = ran->signal;
   seen.timed_out = ran->timed_out;
   collect(result.plan, try_dir, seen, logger);
+  result.started = seen.probe.has_value();
   if (!seen.probe) seen.runtime_error = runtime_message(last_line(result.stderr_text));
   result.checks = evaluate_try(result.plan, seen);
   return result;

@@ -28,7 +28,7 @@ struct TryRequest {
   std::string runtime = "runc";  // a path, or a name looked up in PATH
   std::vector<std::string> command;
   double timeout_seconds = 60;  // for the whole container run
-  // A statically linked cdi-hook: copied into the rootfs to probe and to record hooks.
+  // cdi-hook itself: copied into the rootfs to probe and to record hooks (bundle_agent).
   std::string agent = "/proc/self/exe";
   std::string temp_parent;  // empty: $TMPDIR, else /tmp
 };
@@ -46,6 +46,7 @@ struct TryResult {
   std::string stderr_text;
   bool output_truncated = false;
   int interrupted_by = 0;  // the signal that stopped try early (its checks are then incomplete)
+  bool started = false;    // the container started and the probe reported (stdout/stderr are the command's)
 
   bool passed() const { return interrupted_by == 0 && all_passed(checks); }
 };
@@ -97,18 +98,32 @@ Result<ProcessOutcome> run_process(const std::vector<std::string>& argv, double 
 // A rootfs of `busybox` (which must be statically linked) and a link per applet.
 Status build_busybox_rootfs(const std::string& busybox, const std::string& rootfs);
 
+// An ELF executable's program interpreter (PT_INTERP), empty for a static one.
+Result<std::string> elf_interpreter(const std::string& path);
 // Whether an ELF executable has no program interpreter.
 Result<bool> is_static_elf(const std::string& path);
 
+// The shared libraries a dynamic executable loads, as its interpreter lists
+// them (`ld.so --list`), the interpreter included.
+Result<std::vector<std::string>> shared_libraries(const std::string& interpreter, const std::string& binary);
+
+// Copies the agent into <host_try_dir> and returns how the container starts it:
+// the argv before the agent's own arguments. A static agent (the release build)
+// runs as itself; a dynamic one (a debug or sanitizer build) through its loader,
+// with the libraries it loads copied into <host_try_dir>/lib.
+Result<std::vector<std::string>> bundle_agent(const std::string& agent, const std::string& host_try_dir);
+
 // The config try starts from: Docker's default capabilities (CAP_MKNOD included,
 // so mknod can be tried), a deny-all device rule, the devices requested by a
-// cdi.k8s.io/ annotation, and the agent as the process.
-Result<OciDocument> try_base_config(const std::vector<std::string>& devices, const std::vector<std::string>& command);
+// cdi.k8s.io/ annotation, and the agent (started by `launch`) as the process.
+Result<OciDocument> try_base_config(const std::vector<std::string>& devices, const std::vector<std::string>& command,
+                                    const std::vector<std::string>& launch);
 
 // Runs each hook of the plan through the agent, which records how it went in
-// <records>/<n>.json (n: its index in plan.hooks). startContainer hooks run in
-// the container, so they get the container's paths.
-void record_hooks(OciDocument& config, const TryPlan& plan, const std::string& host_try_dir);
+// <try dir>/hooks/<n>.json (n: its index in plan.hooks). startContainer hooks run
+// in the container, so they start the agent with `launch` and the container's paths.
+void record_hooks(OciDocument& config, const TryPlan& plan, const std::string& host_try_dir,
+                  const std::vector<std::string>& launch);
 
 // Removes a tree without crossing into other file systems (a mount left behind
 // is left alone, never emptied).

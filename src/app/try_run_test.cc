@@ -124,8 +124,52 @@ TEST(TryBundle, DynamicBusyboxIsRefused) {
       << st.error().message;
 }
 
+TEST(TryBundle, InterpreterAndLibraries) {
+  auto interpreter = elf_interpreter("/bin/sh");
+  ASSERT_TRUE(interpreter.ok());
+  EXPECT_EQ(*interpreter, "/lib64/ld-linux-x86-64.so.2");
+  auto libs = shared_libraries(*interpreter, "/bin/sh");
+  ASSERT_TRUE(libs.ok()) << libs.error().to_string();
+  EXPECT_EQ(libs->back(), "/lib64/ld-linux-x86-64.so.2");
+  bool has_libc = false;
+  for (const auto& l : *libs) has_libc = has_libc || l.ends_with("/libc.so.6");
+  EXPECT_TRUE(has_libc);
+  auto busybox = elf_interpreter("/bin/busybox");
+  ASSERT_TRUE(busybox.ok());
+  EXPECT_EQ(*busybox, "");
+}
+
+TEST(TryBundle, StaticAgentRunsAsItself) {
+  testing::TempDir tmp("try-run");
+  auto launch = bundle_agent("/bin/busybox", tmp.path() + "/try");
+  ASSERT_TRUE(launch.ok()) << launch.error().to_string();
+  EXPECT_EQ(*launch, std::vector<std::string>{"/.cdi-hook-try/cdi-hook-try-agent"});
+  EXPECT_TRUE(exists(tmp.path() + "/try/cdi-hook-try-agent"));
+  EXPECT_TRUE(exists(tmp.path() + "/try/hooks"));
+  EXPECT_FALSE(exists(tmp.path() + "/try/lib"));
+}
+
+// A dynamic agent (a debug or sanitizer build) brings its loader and libraries along: here /bin/true,
+// started on the host the way the container starts it, through the copied loader and libraries only.
+TEST(TryBundle, DynamicAgentRunsThroughItsCopiedLoader) {
+  testing::TempDir tmp("try-run");
+  std::string dir = tmp.path() + "/try";
+  auto launch = bundle_agent("/bin/true", dir);
+  ASSERT_TRUE(launch.ok()) << launch.error().to_string();
+  EXPECT_EQ(*launch,
+            (std::vector<std::string>{"/.cdi-hook-try/lib/ld-linux-x86-64.so.2", "--library-path", "/.cdi-hook-try/lib",
+                                      "--argv0", "cdi-hook-try-agent", "/.cdi-hook-try/cdi-hook-try-agent"}));
+  EXPECT_TRUE(exists(dir + "/lib/libc.so.6"));
+  auto ran = run_process({dir + "/lib/ld-linux-x86-64.so.2", "--library-path", dir + "/lib", "--argv0",
+                          "cdi-hook-try-agent", dir + "/cdi-hook-try-agent"},
+                         30, nullptr, [] {});
+  ASSERT_TRUE(ran.ok());
+  EXPECT_EQ(ran->exit_code, 0) << ran->err;
+}
+
 TEST(TryBundle, BaseConfigRequestsTheDevicesAndRunsTheProbe) {
-  auto config = try_base_config({"vendor.com/gpu=0", "vendor.com/gpu=1"}, {"nvidia-smi", "-L"});
+  auto config = try_base_config({"vendor.com/gpu=0", "vendor.com/gpu=1"}, {"nvidia-smi", "-L"},
+                                {"/.cdi-hook-try/cdi-hook-try-agent"});
   ASSERT_TRUE(config.ok()) << config.error().to_string();
   auto requested = requested_devices(*config);
   ASSERT_TRUE(requested.ok());
@@ -140,7 +184,7 @@ TEST(TryBundle, BaseConfigRequestsTheDevicesAndRunsTheProbe) {
   EXPECT_NE(text.find(R"("devices":[{"allow":false,"access":"rwm"}])"), std::string::npos);
 }
 
-TEST(TryBundle, BaseConfigRefusesAnInvalidName) { EXPECT_FALSE(try_base_config({"gpu0"}, {}).ok()); }
+TEST(TryBundle, BaseConfigRefusesAnInvalidName) { EXPECT_FALSE(try_base_config({"gpu0"}, {}, {"/agent"}).ok()); }
 
 TEST(TryBundle, HooksRunThroughTheRecorder) {
   auto config = OciDocument::parse(R"({"hooks": {
@@ -149,13 +193,14 @@ TEST(TryBundle, HooksRunThroughTheRecorder) {
   ASSERT_TRUE(config.ok());
   TryPlan plan;
   plan.hooks = {{"createContainer", 1, "/usr/bin/cdi", {"cdi", "x"}}, {"startContainer", 0, "/bin/inside", {}}};
-  record_hooks(*config, plan, "/tmp/b/rootfs/.cdi-hook-try");
+  record_hooks(*config, plan, "/tmp/b/rootfs/.cdi-hook-try",
+               {"/.cdi-hook-try/ld.so", "/.cdi-hook-try/cdi-hook-try-agent"});
   EXPECT_EQ(
       config->serialize(false),
       R"({"hooks":{"createContainer":[{"path":"/usr/bin/own"},{"path":"/tmp/b/rootfs/.cdi-hook-try/cdi-hook-try-agent",)"
       R"("timeout":5,"args":["cdi-hook-try-agent","hook","/tmp/b/rootfs/.cdi-hook-try/hooks/0.json","/usr/bin/cdi","cdi","x"]}],)"
-      R"("startContainer":[{"path":"/.cdi-hook-try/cdi-hook-try-agent","args":["cdi-hook-try-agent","hook",)"
-      R"("/.cdi-hook-try/hooks/1.json","/bin/inside"]}]}})"
+      R"("startContainer":[{"path":"/.cdi-hook-try/ld.so","args":["/.cdi-hook-try/ld.so",)"
+      R"("/.cdi-hook-try/cdi-hook-try-agent","hook","/.cdi-hook-try/hooks/1.json","/bin/inside"]}]}})"
       "\n");
 }
 

@@ -119,9 +119,10 @@ std::string text_report(const TryRequest& request, const TryResult& r) {
     out += tag(c.outcome) + "  " + c.category + std::string(width - c.category.size() + 2, ' ') + c.subject + ": " +
            c.message + "\n";
   }
-  if (!r.command.empty() && (!r.stdout_text.empty() || !r.stderr_text.empty())) {
-    out += "command output (" + shell_join(r.command) + "):\n" + indent(r.stdout_text);
-    if (!r.stderr_text.empty()) out += "command stderr:\n" + indent(r.stderr_text);
+  // When the container did not start, stderr is the runtime's, already in the container check.
+  if (r.started && !r.command.empty()) {
+    if (!r.stdout_text.empty()) out += "command output (" + shell_join(r.command) + "):\n" + indent(r.stdout_text);
+    if (!r.stderr_text.empty()) out += "command stderr (" + shell_join(r.command) + "):\n" + indent(r.stderr_text);
     if (r.output_truncated) out += "(output cut at 1 MiB)\n";
   }
   Tally t = tally(r.checks);
