@@ -1,6 +1,7 @@
 // cdi-hook validate [PATH...]: checks spec files (or the spec files of dirs;
 // default the spec dirs) and prints every problem as
 // "file:line:column: field.path: message". Exit 1 when anything is invalid.
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -78,18 +79,39 @@ void find_conflicts(std::vector<SpecCheckResult>& results, const std::vector<Tar
   }
 }
 
+// Problems and warnings of one file in line order; a warning says so.
+std::string problem_lines(const SpecCheckResult& r) {
+  std::vector<std::pair<const Error*, bool>> all;
+  for (const auto& e : r.problems) all.emplace_back(&e, false);
+  for (const auto& e : r.warnings) all.emplace_back(&e, true);
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first->line, a.first->column) < std::pair(b.first->line, b.first->column);
+  });
+  std::string out;
+  for (const auto& [e, warning] : all) {
+    if (!warning) {
+      out += e->located() + "\n";
+      continue;
+    }
+    Error w = *e;
+    w.message = "warning: " + w.message;
+    out += w.located() + "\n";
+  }
+  return out;
+}
+
 int print_text(const std::vector<SpecCheckResult>& results, const std::vector<Error>& general) {
   std::string out;
   size_t invalid = 0;
   for (const auto& e : general) out += e.located() + "\n";
   for (const auto& r : results) {
+    out += problem_lines(r);
     if (r.valid()) {
       out += r.path + ": valid (kind " + r.spec->kind + ", cdiVersion " + r.spec->version + ", " +
              std::to_string(r.spec->devices.size()) + (r.spec->devices.size() == 1 ? " device)\n" : " devices)\n");
       continue;
     }
     ++invalid;
-    for (const auto& e : r.problems) out += e.located() + "\n";
   }
   (void)write_stdout(out);
   return invalid == 0 && general.empty() ? kExitOk : kExitFailure;
@@ -115,6 +137,9 @@ int print_json(const std::vector<SpecCheckResult>& results, const std::vector<Er
     rapidjson::Value problems(rapidjson::kArrayType);
     for (const auto& e : r.problems) problems.PushBack(error_json(e, a), a);
     f.AddMember("problems", problems, a);
+    rapidjson::Value warnings(rapidjson::kArrayType);
+    for (const auto& e : r.warnings) warnings.PushBack(error_json(e, a), a);
+    f.AddMember("warnings", warnings, a);
     files.PushBack(f, a);
   }
   rapidjson::Value errors(rapidjson::kArrayType);

@@ -18,12 +18,10 @@
 #include "base/error.h"
 #include "base/fs.h"
 #include "guest/pci.h"
+#include "spec/spec.h"  // kMaxDeviceMajor, kMaxDeviceMinor
 
 namespace cdi {
 
-// Largest major and minor the kernel's dev_t holds (12 and 20 bits).
-inline constexpr uint32_t kMaxDeviceMajor = 4095;
-inline constexpr uint32_t kMaxDeviceMinor = (1u << 20) - 1;
 inline constexpr size_t kMaxGuestMapBytes = 16u << 20;
 
 // A device (block or char) by type and numbers.

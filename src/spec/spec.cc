@@ -12,6 +12,14 @@ bool ContainerEdits::empty() const {
          additional_gids.empty() && net_devices.empty();
 }
 
+bool Mount::is_bind() const {
+  if (type.empty() || type == "bind" || type == "rbind") return true;
+  for (const auto& o : options) {
+    if (o == "bind" || o == "rbind") return true;
+  }
+  return false;
+}
+
 const Device* Spec::find_device(std::string_view name) const {
   for (const auto& d : devices) {
     if (d.name == name) return &d;
@@ -120,18 +128,36 @@ struct Checker {
   const Spec& spec;
   const ValidateOptions& options;
   std::vector<Error>& out;
+  std::vector<Error>* warnings = nullptr;
 
-  void fail(const Field& field, std::string message) {
+  Error at(const Field& field, std::string message) const {
     Error e(std::move(message));
     e.field = field.str();
     auto it = spec.positions.find(e.field);
     if (it != spec.positions.end()) e.at(it->second.line, it->second.column);
-    out.push_back(std::move(e));
+    return e;
+  }
+  void fail(const Field& field, std::string message) { out.push_back(at(field, std::move(message))); }
+  void warn(const Field& field, std::string message) {
+    if (warnings) warnings->push_back(at(field, std::move(message)));
   }
 };
 
+// No string that reaches the OCI config or the filesystem may hold a NUL byte:
+// every consumer would cut it there and read another value.
+bool check_no_nul(Checker& c, const std::string& value, const Field& field) {
+  if (value.find('\0') == std::string::npos) return true;
+  c.fail(field, quote(value) + " contains a NUL byte");
+  return false;
+}
+
+void check_strings(Checker& c, const std::vector<std::string>& values, const Field& field) {
+  for (size_t i = 0; i < values.size(); ++i) check_no_nul(c, values[i], field[i]);
+}
+
 void check_env(Checker& c, const std::vector<std::string>& env, const Field& field) {
   for (size_t i = 0; i < env.size(); ++i) {
+    if (!check_no_nul(c, env[i], field[i])) continue;
     size_t eq = env[i].find('=');
     if (eq == std::string::npos || eq == 0) {
       c.fail(field[i], "invalid environment variable " + quote(env[i]) + ": expected KEY=VALUE");
@@ -142,6 +168,30 @@ void check_env(Checker& c, const std::vector<std::string>& env, const Field& fie
 void check_absolute(Checker& c, const std::string& path, const Field& field) {
   if (c.options.strict && !path.empty() && path.front() != '/') {
     c.fail(field, "path " + quote(path) + " is not absolute");
+  }
+}
+
+// A path in the container: relative is an error with --strict, else a warning.
+void check_container_path(Checker& c, const std::string& path, const Field& field) {
+  if (path.empty() || path.front() == '/') return;
+  if (c.options.strict) return check_absolute(c, path, field);
+  c.warn(field, "container path " + quote(path) + " is not absolute");
+}
+
+std::string octal(uint32_t v) {
+  std::string out;
+  do {
+    out.insert(out.begin(), static_cast<char>('0' + (v & 7u)));
+    v >>= 3;
+  } while (v != 0);
+  return "0o" + out;
+}
+
+// (uid_t)-1 and (gid_t)-1 tell chown "leave it as it is": not an owner.
+void check_owner(Checker& c, std::optional<uint32_t> id, std::string_view what, const Field& field) {
+  if (id && *id == 0xFFFFFFFFu) {
+    c.fail(field, std::string(what) + " 4294967295 is not a valid " + std::string(what) + " (it is (" +
+                      std::string(what) + "_t)-1, which means \"no owner change\")");
   }
 }
 
@@ -157,17 +207,41 @@ bool valid_permissions(std::string_view p, bool strict) {
   return true;
 }
 
-void check_device_node(Checker& c, const DeviceNode& n, const Field& f) {
-  if (n.path.empty()) c.fail(f / "path", "device node path is empty");
-  check_absolute(c, n.path, f / "path");
-  check_absolute(c, n.host_path, f / "hostPath");
-  if (n.type != "" && n.type != "b" && n.type != "c" && n.type != "u" && n.type != "p") {
-    c.fail(f / "type", "invalid device type " + quote(n.type) + ": expected b, c, u or p");
-  }
+void check_device_numbers(Checker& c, const DeviceNode& n, const Field& f) {
   if (n.major < 0 || n.minor < 0) {
     c.fail(f / (n.major < 0 ? "major" : "minor"),
            "negative device number " + std::to_string(n.major) + ":" + std::to_string(n.minor));
+    return;
   }
+  // A runtime that casts to 32 bits, or packs into dev_t, would reach another device.
+  if (n.major > int64_t{kMaxDeviceMajor}) {
+    c.fail(f / "major", "device major " + std::to_string(n.major) + " is above " + std::to_string(kMaxDeviceMajor) +
+                            ", the largest Linux has");
+  }
+  if (n.minor > int64_t{kMaxDeviceMinor}) {
+    c.fail(f / "minor", "device minor " + std::to_string(n.minor) + " is above " + std::to_string(kMaxDeviceMinor) +
+                            ", the largest Linux has");
+  }
+}
+
+void check_device_node(Checker& c, const DeviceNode& n, const Field& f) {
+  if (n.path.empty()) c.fail(f / "path", "device node path is empty");
+  bool clean = check_no_nul(c, n.path, f / "path") & check_no_nul(c, n.host_path, f / "hostPath") &
+               check_no_nul(c, n.type, f / "type") & check_no_nul(c, n.permissions, f / "permissions");
+  if (clean) {
+    check_container_path(c, n.path, f / "path");
+    check_absolute(c, n.host_path, f / "hostPath");
+  }
+  if (n.type != "" && n.type != "b" && n.type != "c" && n.type != "u" && n.type != "p") {
+    c.fail(f / "type", "invalid device type " + quote(n.type) + ": expected b, c, u or p");
+  }
+  check_device_numbers(c, n, f);
+  if (n.file_mode && *n.file_mode > kMaxFileMode) {
+    c.fail(f / "fileMode", "fileMode " + octal(*n.file_mode) + " has bits beyond " + octal(kMaxFileMode) +
+                               " (permissions, setuid, setgid and sticky)");
+  }
+  check_owner(c, n.uid, "uid", f / "uid");
+  check_owner(c, n.gid, "gid", f / "gid");
   if (!valid_permissions(n.permissions, c.options.strict)) {
     c.fail(f / "permissions", "invalid permissions " + quote(n.permissions) + ": expected letters from rwm" +
                                   (c.options.strict ? ", each at most once" : ""));
@@ -181,7 +255,8 @@ void check_hook(Checker& c, const Hook& h, const Field& f) {
                                "poststart or poststop");
   }
   if (h.path.empty()) c.fail(f / "path", "hook path is empty");
-  check_absolute(c, h.path, f / "path");
+  if (check_no_nul(c, h.path, f / "path")) check_absolute(c, h.path, f / "path");
+  check_strings(c, h.args, f / "args");
   check_env(c, h.env, f / "env");
   if (c.options.strict && h.timeout && *h.timeout < 0) {
     c.fail(f / "timeout", "negative hook timeout " + std::to_string(*h.timeout));
@@ -191,14 +266,23 @@ void check_hook(Checker& c, const Hook& h, const Field& f) {
 void check_mount(Checker& c, const Mount& m, const Field& f) {
   if (m.host_path.empty()) c.fail(f / "hostPath", "mount host path is empty");
   if (m.container_path.empty()) c.fail(f / "containerPath", "mount container path is empty");
-  check_absolute(c, m.host_path, f / "hostPath");
-  check_absolute(c, m.container_path, f / "containerPath");
+  // Only a bind mount's source is a path: "tmpfs" or "proc" name a filesystem.
+  if (check_no_nul(c, m.host_path, f / "hostPath") && m.is_bind()) check_absolute(c, m.host_path, f / "hostPath");
+  if (check_no_nul(c, m.container_path, f / "containerPath")) {
+    check_container_path(c, m.container_path, f / "containerPath");
+  }
+  check_strings(c, m.options, f / "options");
+  check_no_nul(c, m.type, f / "type");
 }
 
 void check_intel_rdt(Checker& c, const IntelRdt& r, const Field& f) {
+  check_no_nul(c, r.l3_cache_schema, f / "l3CacheSchema");
+  check_no_nul(c, r.mem_bw_schema, f / "memBwSchema");
+  if (r.schemata) check_strings(c, *r.schemata, f / "schemata");
   const std::string& id = r.clos_id;
   if (id == "/") return;
-  if (id.size() >= 4096 || id == "." || id == ".." || id.find_first_of("/\n") != std::string::npos) {
+  if (id.size() >= 4096 || id == "." || id == ".." ||
+      id.find_first_of(std::string_view("/\n\0", 3)) != std::string::npos) {
     c.fail(f / "closID", "invalid closID " + quote(id) + ": must be a valid file name or \"/\"");
   }
 }
@@ -211,6 +295,9 @@ void check_net_devices(Checker& c, const std::vector<NetDevice>& devs, const Fie
     Field f = field[i];
     if (d.host_interface_name.empty()) c.fail(f / "hostInterfaceName", "net device host interface name is empty");
     if (d.name.empty()) c.fail(f / "name", "net device name is empty");
+    if (!check_no_nul(c, d.host_interface_name, f / "hostInterfaceName") | !check_no_nul(c, d.name, f / "name")) {
+      continue;
+    }
     if (!d.host_interface_name.empty() && !hosts.emplace(d.host_interface_name, i).second) {
       c.fail(f / "hostInterfaceName", "duplicate host interface name " + quote(d.host_interface_name));
     }
@@ -296,6 +383,8 @@ void check_version(Checker& c) {
 
 void check_edits(Checker& c, const ContainerEdits& e, const Field& f) {
   check_env(c, e.env, f / "env");
+  Field gids = f / "additionalGids";
+  for (size_t i = 0; i < e.additional_gids.size(); ++i) check_owner(c, e.additional_gids[i], "gid", gids[i]);
   Field nodes = f / "deviceNodes";
   for (size_t i = 0; i < e.device_nodes.size(); ++i) check_device_node(c, e.device_nodes[i], nodes[i]);
   Field hooks = f / "hooks";
@@ -309,15 +398,15 @@ void check_edits(Checker& c, const ContainerEdits& e, const Field& f) {
 }  // namespace
 
 void validate_edits(const ContainerEdits& edits, std::string_view field, const ValidateOptions& options,
-                    std::vector<Error>& out) {
+                    std::vector<Error>& out, std::vector<Error>* warnings) {
   Spec none;
-  Checker c{none, options, out};
+  Checker c{none, options, out, warnings};
   check_edits(c, edits, Field(field));
 }
 
-std::vector<Error> validate_spec(const Spec& spec, const ValidateOptions& options) {
+std::vector<Error> validate_spec(const Spec& spec, const ValidateOptions& options, std::vector<Error>* warnings) {
   std::vector<Error> out;
-  Checker c{spec, options, out};
+  Checker c{spec, options, out, warnings};
   check_version(c);
   check_kind(c);
   check_annotations(c, spec.annotations, Field("annotations"));

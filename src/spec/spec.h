@@ -14,6 +14,12 @@
 
 namespace cdi {
 
+// Largest major and minor the kernel's dev_t holds (12 and 20 bits).
+inline constexpr uint32_t kMaxDeviceMajor = 4095;
+inline constexpr uint32_t kMaxDeviceMinor = (1u << 20) - 1;
+// The bits a device node's fileMode may set: permissions, setuid, setgid, sticky.
+inline constexpr uint32_t kMaxFileMode = 07777;
+
 struct DeviceNode {
   std::string path;       // path in the container
   std::string host_path;  // empty: same as path
@@ -24,6 +30,9 @@ struct DeviceNode {
   std::string permissions;  // cgroup access; "" means rwm
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
+
+  // Type and numbers given (type p needs none): the host node may be missing.
+  bool complete() const { return !type.empty() && (major != 0 || type == "p"); }
 };
 
 struct Mount {
@@ -31,6 +40,10 @@ struct Mount {
   std::string container_path;
   std::vector<std::string> options;
   std::string type;
+
+  // A bind mount (its hostPath is a path); other types mount a source that
+  // names a filesystem ("tmpfs", "proc") or a device.
+  bool is_bind() const;
 };
 
 struct Hook {
@@ -109,12 +122,14 @@ struct ValidateOptions {
 };
 
 // Every problem of the spec, each with its field path (and position, when the
-// decoder recorded positions). Empty when the spec is valid.
-std::vector<Error> validate_spec(const Spec& spec, const ValidateOptions& options = {});
+// decoder recorded positions). Empty when the spec is valid. `warnings`, when
+// given, gets what is allowed but likely a mistake (a relative container path).
+std::vector<Error> validate_spec(const Spec& spec, const ValidateOptions& options = {},
+                                 std::vector<Error>* warnings = nullptr);
 
 // Validation of container edits alone (used for spec-level and device edits).
 void validate_edits(const ContainerEdits& edits, std::string_view field, const ValidateOptions& options,
-                    std::vector<Error>& out);
+                    std::vector<Error>& out, std::vector<Error>* warnings = nullptr);
 
 bool is_valid_hook_name(std::string_view name);
 

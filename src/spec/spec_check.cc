@@ -1,6 +1,7 @@
 #include "spec/spec_check.h"
 
 #include <algorithm>
+#include <set>
 
 #include "base/text.h"
 #include "base/trust.h"
@@ -18,10 +19,12 @@ bool covered_by(const std::string& field, const std::vector<Error>& earlier) {
   return false;
 }
 
-void check_host_nodes(Fs& fs, const ContainerEdits& edits, const std::string& field, const Spec& spec,
-                      std::vector<Error>& out) {
+// With --strict: each device node's host node exists and is one, unless the
+// node gives its type and numbers (then injection needs no host node either).
+void check_host_nodes(Fs& fs, const ContainerEdits& edits, const std::string& field, std::vector<Error>& out) {
   for (size_t i = 0; i < edits.device_nodes.size(); ++i) {
     const DeviceNode& n = edits.device_nodes[i];
+    if (n.complete()) continue;
     std::string host = n.host_path.empty() ? n.path : n.host_path;
     std::string f = field + ".deviceNodes[" + std::to_string(i) + "]" + (n.host_path.empty() ? ".path" : ".hostPath");
     auto st = fs.stat(host);
@@ -34,9 +37,33 @@ void check_host_nodes(Fs& fs, const ContainerEdits& edits, const std::string& fi
     if (problem.empty()) continue;
     Error e(problem);
     e.field = f;
-    auto it = spec.positions.find(f);
-    if (it != spec.positions.end()) e.at(it->second.line, it->second.column);
     out.push_back(std::move(e));
+  }
+}
+
+void sort_by_position(std::vector<Error>& errors) {
+  std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+}
+
+// Positions cost nothing until a problem is found: then the fields named by
+// problems and warnings (and every device name, for validate's cross-file
+// conflicts) are found again in the tape.
+void locate(const codec::Tape& tape, SpecCheckResult& r) {
+  std::set<std::string> fields;
+  for (const auto* list : {&r.problems, &r.warnings}) {
+    for (const auto& e : *list) {
+      if (e.line == 0 && !e.field.empty()) fields.insert(e.field);
+    }
+  }
+  for (size_t i = 0; i < r.spec->devices.size(); ++i) fields.insert("devices[" + std::to_string(i) + "].name");
+  r.spec->positions = codec::locate_fields(tape, fields);
+  for (auto* list : {&r.problems, &r.warnings}) {
+    for (auto& e : *list) {
+      auto it = e.line == 0 ? r.spec->positions.find(e.field) : r.spec->positions.end();
+      if (it != r.spec->positions.end()) e.at(it->second.line, it->second.column);
+    }
   }
 }
 
@@ -46,9 +73,12 @@ SpecCheckResult check_spec_bytes(Fs& fs, const std::string& path, std::string_vi
                                  const SpecCheckOptions& options) {
   SpecCheckResult r;
   r.path = path;
+  auto tape = codec::spec_tape(bytes, format);
   std::vector<Error> decode_problems;
-  codec::DecodeOptions decode{true, &decode_problems};
-  auto spec = codec::parse_spec(bytes, format, decode);
+  // Forms read as the reference reads them but ambiguous to a person are
+  // worth a word with --strict.
+  codec::DecodeOptions decode{false, &decode_problems, options.strict ? &r.warnings : nullptr};
+  auto spec = tape.ok() ? codec::decode_spec(*tape, decode) : Result<Spec>(tape.error());
   if (!spec.ok()) {
     r.problems.push_back(std::move(spec).error());
   } else {
@@ -56,13 +86,12 @@ SpecCheckResult check_spec_bytes(Fs& fs, const std::string& path, std::string_vi
     r.problems = std::move(decode_problems);
     ValidateOptions vo;
     vo.strict = options.strict;
-    std::vector<Error> later = validate_spec(*r.spec, vo);
+    std::vector<Error> later = validate_spec(*r.spec, vo, &r.warnings);
     check_spec_schema(codec::spec_to_json(*r.spec), *r.spec, later);
     if (options.strict) {
-      check_host_nodes(fs, r.spec->edits, "containerEdits", *r.spec, later);
+      check_host_nodes(fs, r.spec->edits, "containerEdits", later);
       for (size_t i = 0; i < r.spec->devices.size(); ++i) {
-        check_host_nodes(fs, r.spec->devices[i].edits, "devices[" + std::to_string(i) + "].containerEdits", *r.spec,
-                         later);
+        check_host_nodes(fs, r.spec->devices[i].edits, "devices[" + std::to_string(i) + "].containerEdits", later);
       }
     }
     std::vector<Error> kept;
@@ -71,11 +100,12 @@ SpecCheckResult check_spec_bytes(Fs& fs, const std::string& path, std::string_vi
       kept.push_back(std::move(e));
     }
     for (auto& e : kept) r.problems.push_back(std::move(e));
+    locate(*tape, r);
   }
-  for (auto& e : r.problems) e.in_file(path, e.line, e.column);
-  std::stable_sort(r.problems.begin(), r.problems.end(), [](const Error& a, const Error& b) {
-    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-  });
+  for (auto* list : {&r.problems, &r.warnings}) {
+    for (auto& e : *list) e.in_file(path, e.line, e.column);
+    sort_by_position(*list);
+  }
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/fs.h"
 #include "spec/codec/spec_codec.h"
+#include "spec/codec/spec_decoder.h"
 #include "spec/spec.h"
 
 namespace cdi {
@@ -23,6 +24,10 @@ struct SpecCheckResult {
   std::string path;
   std::optional<Spec> spec;     // the spec as read, when it could be read at all
   std::vector<Error> problems;  // sorted by line and column; each names file and field
+  // Allowed, but likely a mistake (a relative container path; with strict, a
+  // leading-zero number read as octal): likewise sorted and located. A file
+  // with warnings only is valid.
+  std::vector<Error> warnings;
   bool valid() const { return problems.empty(); }
 };
 

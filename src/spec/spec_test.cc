@@ -310,6 +310,94 @@ INSTANTIATE_TEST_SUITE_P(
                        dev0(s).device_nodes = {n};
                      },
                      "devices[0].containerEdits.deviceNodes[0].permissions", "\"RW\""},
+        // values no kernel or runtime can honour (refused although the reference takes them)
+        ValidateCase{"node_numbers_at_the_limits_ok",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.type = "c";
+                       n.major = 4095;
+                       n.minor = 1048575;
+                       n.file_mode = 07777;
+                       n.uid = 4294967294u;
+                       n.gid = 0;
+                       dev0(s).device_nodes = {n};
+                     },
+                     nullptr},
+        ValidateCase{"node_major_4096",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.major = 4096;
+                       dev0(s).device_nodes = {n};
+                     },
+                     "devices[0].containerEdits.deviceNodes[0].major", "device major 4096 is above 4095"},
+        ValidateCase{"node_major_wraps_32_bits",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.major = (int64_t{1} << 32) + 1;
+                       dev0(s).device_nodes = {n};
+                     },
+                     "devices[0].containerEdits.deviceNodes[0].major", "device major 4294967297 is above 4095"},
+        ValidateCase{"node_minor_2_20",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.major = 1;
+                       n.minor = 1 << 20;
+                       dev0(s).device_nodes = {n};
+                     },
+                     "devices[0].containerEdits.deviceNodes[0].minor", "device minor 1048576 is above 1048575"},
+        ValidateCase{"node_file_mode_type_bits",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.file_mode = 020666;
+                       dev0(s).device_nodes = {n};
+                     },
+                     "devices[0].containerEdits.deviceNodes[0].fileMode", "fileMode 0o20666 has bits beyond 0o7777"},
+        ValidateCase{"node_uid_minus_one",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.uid = 4294967295u;
+                       dev0(s).device_nodes = {n};
+                     },
+                     "devices[0].containerEdits.deviceNodes[0].uid", "uid 4294967295 is not a valid uid"},
+        ValidateCase{"node_gid_minus_one",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.gid = 4294967295u;
+                       dev0(s).device_nodes = {n};
+                     },
+                     "devices[0].containerEdits.deviceNodes[0].gid", "gid 4294967295 is not a valid gid"},
+        ValidateCase{"additional_gid_minus_one", [](Spec& s) { dev0(s).additional_gids = {5, 4294967295u}; },
+                     "devices[0].containerEdits.additionalGids[1]", "gid 4294967295"},
+        ValidateCase{"nul_in_env", [](Spec& s) { dev0(s).env = {std::string("A=b\0c", 5)}; },
+                     "devices[0].containerEdits.env[0]", "\"A=b\\x00c\" contains a NUL byte"},
+        ValidateCase{"nul_in_node_path", [](Spec& s) { dev0(s).device_nodes = {node(std::string("/dev/a\0b", 8))}; },
+                     "devices[0].containerEdits.deviceNodes[0].path", "contains a NUL byte"},
+        ValidateCase{"nul_in_node_host_path",
+                     [](Spec& s) {
+                       DeviceNode n = node("/dev/x");
+                       n.host_path = std::string("/dev/\0", 6);
+                       dev0(s).device_nodes = {n};
+                     },
+                     "devices[0].containerEdits.deviceNodes[0].hostPath", "contains a NUL byte"},
+        ValidateCase{"nul_in_hook_path",
+                     [](Spec& s) { dev0(s).hooks = {Hook{"poststop", std::string("/h\0", 3), {}, {}, {}}}; },
+                     "devices[0].containerEdits.hooks[0].path", "contains a NUL byte"},
+        ValidateCase{"nul_in_hook_arg",
+                     [](Spec& s) { dev0(s).hooks = {Hook{"poststop", "/h", {"h", std::string("-\0x", 3)}, {}, {}}}; },
+                     "devices[0].containerEdits.hooks[0].args[1]", "contains a NUL byte"},
+        ValidateCase{"nul_in_hook_env",
+                     [](Spec& s) { dev0(s).hooks = {Hook{"poststop", "/h", {}, {std::string("A=\0", 3)}, {}}}; },
+                     "devices[0].containerEdits.hooks[0].env[0]", "contains a NUL byte"},
+        ValidateCase{"nul_in_mount_source",
+                     [](Spec& s) { dev0(s).mounts = {Mount{std::string("/a\0", 3), "/b", {}, ""}}; },
+                     "devices[0].containerEdits.mounts[0].hostPath", "contains a NUL byte"},
+        ValidateCase{"nul_in_mount_option",
+                     [](Spec& s) { dev0(s).mounts = {Mount{"/a", "/b", {"ro", std::string("x\0", 2)}, ""}}; },
+                     "devices[0].containerEdits.mounts[0].options[1]", "contains a NUL byte"},
+        ValidateCase{"nul_in_closid", [](Spec& s) { dev0(s).intel_rdt = IntelRdt{.clos_id = std::string("a\0", 2)}; },
+                     "devices[0].containerEdits.intelRdt.closID", "invalid closID"},
+        ValidateCase{"nul_in_net_device", [](Spec& s) { dev0(s).net_devices = {{std::string("eth\0", 4), "n"}}; },
+                     "devices[0].containerEdits.netDevices[0].hostInterfaceName", "contains a NUL byte"},
         // hooks
         ValidateCase{"hook_names_ok",
                      [](Spec& s) {
@@ -433,6 +521,27 @@ INSTANTIATE_TEST_SUITE_P(
                        dev0(s).mounts = {Mount{"/a", "b", {}, ""}};
                      },
                      "devices[0].containerEdits.mounts[0].containerPath", "not absolute", true},
+        ValidateCase{"mount_relative_source",
+                     [](Spec& s) {
+                       dev0(s).mounts = {Mount{"a", "/b", {"ro"}, ""}};
+                     },
+                     "devices[0].containerEdits.mounts[0].hostPath", "not absolute", true},
+        ValidateCase{"mount_relative_bind_source",
+                     [](Spec& s) {
+                       dev0(s).mounts = {Mount{"a", "/b", {"rbind"}, "none"}};
+                     },
+                     "devices[0].containerEdits.mounts[0].hostPath", "not absolute", true},
+        // The source of a tmpfs (or proc, or any non-bind) mount names a filesystem, not a path.
+        ValidateCase{"mount_tmpfs_source_ok",
+                     [](Spec& s) {
+                       dev0(s).mounts = {Mount{"tmpfs", "/tmp/data", {"nosuid", "size=65536k"}, "tmpfs"}};
+                     },
+                     nullptr, "", true},
+        ValidateCase{"mount_proc_source_ok",
+                     [](Spec& s) {
+                       dev0(s).mounts = {Mount{"proc", "/proc2", {}, "proc"}};
+                     },
+                     nullptr, "", true},
         ValidateCase{"hook_relative",
                      [](Spec& s) {
                        s.edits.hooks = {Hook{"prestart", "h", {}, {}, {}}};
@@ -461,6 +570,25 @@ INSTANTIATE_TEST_SUITE_P(
         ValidateCase{"class_64", [](Spec& s) { s.kind = "vendor.com/" + std::string(64, 'c'); }, "kind",
                      "longer than 63", true}),
     [](const ::testing::TestParamInfo<ValidateCase>& i) { return i.param.name; });
+
+TEST(ValidateWarnings, RelativeContainerPathsWarnWithoutStrict) {
+  Spec s = base_spec("1.1.0");
+  dev0(s).device_nodes = {node("dev/x")};
+  dev0(s).mounts = {Mount{"/a", "mnt/b", {}, ""}, Mount{"rel/source", "/c", {}, ""}};
+  std::vector<Error> warnings;
+  auto errors = validate_spec(s, {}, &warnings);
+  EXPECT_TRUE(errors.empty()) << all_messages(errors);
+  ASSERT_EQ(warnings.size(), 2u) << all_messages(warnings);
+  EXPECT_EQ(warnings[0].located(),
+            "devices[0].containerEdits.deviceNodes[0].path: container path \"dev/x\" is not absolute");
+  EXPECT_EQ(warnings[1].located(),
+            "devices[0].containerEdits.mounts[0].containerPath: container path \"mnt/b\" is not absolute");
+  // With --strict they are errors, and never both.
+  warnings.clear();
+  errors = validate_spec(s, ValidateOptions{.strict = true}, &warnings);
+  EXPECT_EQ(errors.size(), 3u) << all_messages(errors);
+  EXPECT_TRUE(warnings.empty()) << all_messages(warnings);
+}
 
 TEST(ValidateStrict, AnnotationNameLongerThan63) {
   Spec s = base_spec("1.1.0");

@@ -4,6 +4,7 @@ and the JSON Schema agreeing with the library."""
 import glob
 import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -15,15 +16,24 @@ SCHEMA = os.path.join(h.REPO_ROOT, "schemas", "cdi-spec.schema.json")
 
 class ValidateGolden(h.TestCase):
     def test_every_bad_spec_gives_its_expected_problems(self):
-        cases = sorted(p for p in glob.glob(os.path.join(BAD_SPECS, "*")) if not p.endswith(".expected"))
+        # NAME.expected is validate's output; NAME.args, when present, holds extra options (--strict).
+        # A file whose lines are all warnings is valid: exit 0.
+        cases = sorted(p for p in glob.glob(os.path.join(BAD_SPECS, "*"))
+                       if not p.endswith(".expected") and not p.endswith(".args"))
         self.assertGreaterEqual(len(cases), 20)
         for path in cases:
             name = os.path.basename(path)
             with self.subTest(spec=name):
                 with open(path + ".expected") as f:
                     expected = f.read()
-                r = h.run(["validate", name], cwd=BAD_SPECS)
-                self.assertEqual(r.rc, 1, r)
+                args = []
+                if os.path.exists(path + ".args"):
+                    with open(path + ".args") as f:
+                        args = f.read().split()
+                r = h.run(["validate"] + args + [name], cwd=BAD_SPECS)
+                valid = all(": warning: " in line or line.startswith(name + ": valid (")
+                            for line in expected.splitlines())
+                self.assertEqual(r.rc, 0 if valid else 1, r)
                 self.assertEqual(r.stdout.decode(), expected, r)
                 for line in expected.splitlines():
                     self.assertTrue(line.startswith(name + ":"), line)
@@ -83,6 +93,34 @@ class ValidateGolden(h.TestCase):
         self.assertIn("host device \"/dev/does-not-exist-cdi\" does not exist", out)
         self.assertIn("path \"relative/dir\" is not absolute", out)
         self.assertIn("invalid annotation key \"bad key!\"", out)
+
+    def test_warnings_are_shown_apart_and_leave_the_file_valid(self):
+        s = h.spec("vendor.example/dev", {"a": {
+            "mounts": [{"hostPath": "/etc/hostname", "containerPath": "relative/dst"},
+                       {"hostPath": "tmpfs", "containerPath": "/tmp/data", "type": "tmpfs", "options": ["size=1m"]}],
+            "deviceNodes": [{"path": "/dev/cdi-minimal", "type": "c", "major": 240, "minor": 1}]}})
+        path = self.write_spec("s.json", s)
+        r = h.run(["validate", path])
+        self.assertEqual(r.rc, 0, r)
+        lines = r.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 2, r)
+        self.assertRegex(lines[0], r"^%s:\d+:\d+: devices\[0\]\.containerEdits\.mounts\[0\]\.containerPath: "
+                         r"warning: container path \"relative/dst\" is not absolute$" % re.escape(path))
+        self.assertTrue(lines[1].startswith(path + ": valid (kind vendor.example/dev"), lines[1])
+        doc = h.run(["validate", "--output", "json", path]).json()
+        self.assertTrue(doc["valid"])
+        f = doc["files"][0]
+        self.assertEqual(f["problems"], [])
+        self.assertEqual(len(f["warnings"]), 1)
+        self.assertEqual(f["warnings"][0]["field"], "devices[0].containerEdits.mounts[0].containerPath")
+        self.assertGreater(f["warnings"][0]["line"], 0)
+        # --strict: the relative container path is an error; the tmpfs source and the node that gives
+        # its type and numbers (no host node needed) are fine.
+        r = h.run(["validate", "--strict", path])
+        self.assertEqual(r.rc, 1, r)
+        out = r.stdout.decode()
+        self.assertEqual(len(out.splitlines()), 1, r)
+        self.assertIn("containerPath: path \"relative/dst\" is not absolute", out)
 
     def test_world_writable_spec_is_a_problem_unless_allowed(self):
         path = self.write_spec("s.yaml", h.spec("vendor.example/dev", {"a": {"env": ["A=1"]}}), mode=0o666)

@@ -283,8 +283,16 @@ INSTANTIATE_TEST_SUITE_P(
         ScalarCase{"int_hex_0a", yaml_node("major: 0x0a"), major_is(10)},
         ScalarCase{"int_octal_0o", yaml_node("fileMode: 0o666"), file_mode_is(438)},
         ScalarCase{"int_null", yaml_node("fileMode: ~"), file_mode_is(std::nullopt)},
-        ScalarCase{"int_leading_zero", yaml_node("major: 007"), nullptr, "ambiguous number 007"},
-        ScalarCase{"file_mode_0666", yaml_node("fileMode: 0666"), nullptr, "write 0o666 for octal"},
+        // A leading zero, as the Go reference's YAML 1.1 reader reads it: octal when every digit is.
+        ScalarCase{"int_leading_zero", yaml_node("major: 007"), major_is(7)},
+        ScalarCase{"int_leading_zero_octal", yaml_node("major: 010"), major_is(8)},
+        ScalarCase{"int_leading_zero_negative", yaml_node("major: -010"), major_is(-8)},
+        ScalarCase{"int_leading_zero_not_octal", yaml_node("major: 09"), major_is(9)},
+        ScalarCase{"int_leading_zeros_only", yaml_node("major: 000"), major_is(0)},
+        ScalarCase{"file_mode_0666", yaml_node("fileMode: 0666"), file_mode_is(0666)},
+        ScalarCase{"file_mode_0640", yaml_node("fileMode: 0640"), file_mode_is(0640)},
+        ScalarCase{"file_mode_0999_decimal", yaml_node("fileMode: 0999"), file_mode_is(999)},
+        ScalarCase{"int_leading_zero_quoted", yaml_node("fileMode: '0640'"), nullptr, "expected an integer"},
         ScalarCase{"int_exponent", yaml_node("major: 1e3"), nullptr, "expected an integer"},
         ScalarCase{"int_fraction", yaml_node("major: 1.0"), nullptr, "expected an integer"},
         ScalarCase{"int_underscore", yaml_node("major: 1_000"), nullptr, "expected an integer"},
@@ -475,16 +483,31 @@ TEST(SpecDecoder, MergeKeysAreRefused) {
 // ---- positions ------------------------------------------------------------
 
 TEST(SpecDecoder, YamlErrorPosition) {
-  auto r = yaml(yaml_node("major: 007"));
+  auto r = yaml(yaml_node("major: 1e3"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().line, 8);
   EXPECT_EQ(r.error().column, 14);
   EXPECT_EQ(r.error().field, "devices[0].containerEdits.deviceNodes[0].major");
   EXPECT_EQ(r.error().located(),
-            "devices[0].containerEdits.deviceNodes[0].major: ambiguous number 007: YAML 1.1 reads a leading "
-            "zero as octal, YAML 1.2 as decimal; write 0o7 for octal or drop the leading zero");
+            "devices[0].containerEdits.deviceNodes[0].major: expected an integer, got the scalar \"1e3\"");
   r.error().in_file("/etc/cdi/vendor.yaml");
   EXPECT_TRUE(r.error().located().starts_with("/etc/cdi/vendor.yaml:8:14: devices[0]")) << r.error().located();
+}
+
+TEST(SpecDecoder, LeadingZeroOctalIsNotedWhenAsked) {
+  std::string text = yaml_node("fileMode: 0640\n      major: 007\n      minor: 09\n      uid: 0o17");
+  auto quiet = yaml(text);
+  ASSERT_TRUE(quiet.ok()) << quiet.error().located();
+  EXPECT_EQ(node_of(*quiet).file_mode, 0640u);
+  std::vector<Error> warnings;
+  auto r = yaml(text, {.warnings = &warnings});
+  ASSERT_TRUE(r.ok()) << r.error().located();
+  ASSERT_EQ(warnings.size(), 1u);  // 007 and 09 read the same either way; 0o17 says what it means
+  EXPECT_EQ(warnings[0].located(),
+            "devices[0].containerEdits.deviceNodes[0].fileMode: ambiguous number 0640: read as octal (416) as the Go "
+            "reference reads it (YAML 1.1); YAML 1.2 reads it as decimal 640; write 0o640 to say octal");
+  EXPECT_EQ(warnings[0].line, 8);
+  EXPECT_EQ(warnings[0].column, 17);
 }
 
 TEST(SpecDecoder, JsonErrorPositionIsTheStartOfTheValue) {

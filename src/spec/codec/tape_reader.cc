@@ -26,7 +26,7 @@ bool all_of(std::string_view s, bool (*pred)(char)) {
 bool is_octal(char c) { return c >= '0' && c <= '7'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-enum class IntParse { ok, not_int, out_of_range, ambiguous };
+enum class IntParse { ok, not_int, out_of_range };
 
 IntParse parse_digits(std::string_view digits, int base, bool negative, Integer& out) {
   uint64_t v = 0;
@@ -36,27 +36,33 @@ IntParse parse_digits(std::string_view digits, int base, bool negative, Integer&
   return IntParse::ok;
 }
 
-// YAML 1.2 core integers: [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+. A decimal with a
-// leading zero is refused: YAML 1.1 (the Go reference) reads it as octal.
-IntParse parse_yaml_int(std::string_view s, Integer& out) {
-  int base = 10;
-  bool negative = false;
-  std::string_view digits = s;
+// YAML 1.2 core integers: [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+. A decimal
+// with a leading zero is read as the Go reference reads it (go-yaml, YAML 1.1):
+// octal when every digit is octal (0640 is 416), else decimal (09 is 9).
+// `octal_by_zero` tells when the leading zero made it octal.
+IntParse parse_yaml_int(std::string_view s, Integer& out, bool& octal_by_zero) {
+  octal_by_zero = false;
   if (s.starts_with("0o")) {
-    base = 8;
-    digits = s.substr(2);
+    std::string_view digits = s.substr(2);
     if (!all_of(digits, is_octal)) return IntParse::not_int;
-  } else if (s.starts_with("0x")) {
-    base = 16;
-    digits = s.substr(2);
+    return parse_digits(digits, 8, false, out);
+  }
+  if (s.starts_with("0x")) {
+    std::string_view digits = s.substr(2);
     if (!all_of(digits, is_hex)) return IntParse::not_int;
-  } else {
-    if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) {
-      negative = digits.front() == '-';
-      digits.remove_prefix(1);
-    }
-    if (!all_of(digits, is_digit)) return IntParse::not_int;
-    if (digits.size() > 1 && digits.front() == '0') return IntParse::ambiguous;
+    return parse_digits(digits, 16, false, out);
+  }
+  std::string_view digits = s;
+  bool negative = false;
+  if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) {
+    negative = digits.front() == '-';
+    digits.remove_prefix(1);
+  }
+  if (!all_of(digits, is_digit)) return IntParse::not_int;
+  int base = 10;
+  if (digits.size() > 1 && digits.front() == '0' && all_of(digits, is_octal)) {
+    base = 8;
+    octal_by_zero = true;
   }
   return parse_digits(digits, base, negative, out);
 }
@@ -255,22 +261,16 @@ Status TapeReader::integer(const IntegerRange& range, Integer& out, bool& presen
   if (dialect_.null_is_absent && is_null(e)) return {};
   if (e.type != EventType::scalar) return fail(e, "expected an integer, got " + describe(e));
   IntParse r = IntParse::not_int;
+  bool octal_by_zero = false;
   std::string_view s = text(e);
   if (e.style == ScalarStyle::json_number) {
     r = parse_json_int(s, out);
   } else if ((e.style == ScalarStyle::yaml_plain && !e.tagged) || (e.tagged && tape_.tag(e) == kIntTag)) {
-    r = parse_yaml_int(s, out);
+    r = parse_yaml_int(s, out, octal_by_zero);
   }
   switch (r) {
     case IntParse::not_int:
       return fail(e, "expected an integer, got " + describe(e));
-    case IntParse::ambiguous: {
-      std::string_view digits = s.substr(std::min(s.find_first_not_of("+-0"), s.size()));
-      std::string octal = digits.empty() ? "0" : std::string(digits);
-      return fail(e, "ambiguous number " + std::string(s) +
-                         ": YAML 1.1 reads a leading zero as octal, YAML 1.2 as decimal; write 0o" + octal +
-                         " for octal or drop the leading zero");
-    }
     case IntParse::out_of_range:
       return fail(e, "number " + std::string(s) + " is out of range");
     case IntParse::ok:
@@ -279,8 +279,24 @@ Status TapeReader::integer(const IntegerRange& range, Integer& out, bool& presen
   if (!range.contains(out)) {
     return fail(e, "number " + std::string(s) + " is out of range (" + range.describe() + ")");
   }
+  if (octal_by_zero && warnings_) warn_octal(e, s, out);
   present = true;
   return {};
+}
+
+// 0640 read as octal, where a YAML 1.2 reader sees decimal 640: worth a word
+// unless both readings agree (00 to 07).
+void TapeReader::warn_octal(const Event& e, std::string_view written, const Integer& value) {
+  std::string_view digits = written.substr(written.find('0'));
+  Integer decimal;
+  if (parse_digits(digits, 10, false, decimal) == IntParse::ok && decimal.magnitude == value.magnitude) return;
+  std::string sign = value.negative ? "-" : "";
+  size_t first = digits.find_first_not_of('0');
+  std::string message = "ambiguous number " + std::string(written) + ": read as octal (" + sign +
+                        std::to_string(value.magnitude) + ") as the Go reference reads it (YAML 1.1); YAML 1.2 " +
+                        "reads it as decimal " + sign + std::string(digits.substr(first)) + "";
+  if (!value.negative) message += "; write 0o" + std::string(digits.substr(1)) + " to say octal";
+  warn(e, std::move(message));
 }
 
 Status TapeReader::json_integer(uint32_t max, uint32_t& out) {

@@ -173,6 +173,7 @@ class TapeReader {
   };
 
   void record(const Event& at);
+  void warn_octal(const Event& e, std::string_view written, const Integer& value);
   std::string unknown_key_message(std::string_view key, const std::vector<std::string_view>& known) const;
   int first_line_of_key(size_t map_start, std::string_view key) const;
 
