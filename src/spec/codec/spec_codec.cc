@@ -1,5 +1,7 @@
 #include "spec/codec/spec_codec.h"
 
+#include <algorithm>
+
 #include "spec/codec/json_tape.h"
 #include "spec/codec/yaml_tape.h"
 
@@ -11,11 +13,32 @@ std::optional<SpecFormat> spec_format_for(std::string_view file_name) {
   return std::nullopt;
 }
 
+namespace {
+
+std::pair<int, int> position(const Error& e) { return {e.line, e.column}; }
+
+// The reference reads every spec, .json or not, with its YAML reader, so a
+// .json file is JSON read fast or, failing that, YAML: a UTF-8 BOM, a trailing
+// comma, or YAML itself in a .json file load as they do there. When both
+// fail, the error of the reader that got further is the better one; on a tie
+// (both at the end of the input, however each counts it), the JSON reader's.
+Result<Tape> json_or_yaml_tape(std::string_view bytes) {
+  auto json = json_to_tape(bytes);
+  if (json.ok()) return json;
+  auto yaml = yaml_to_tape(bytes);
+  if (yaml.ok()) return yaml;
+  LineColumn end = line_column_at(bytes, bytes.size());
+  auto yaml_at = std::min(position(yaml.error()), std::pair(end.line, end.column));
+  return position(json.error()) < yaml_at ? std::move(yaml).error() : std::move(json).error();
+}
+
+}  // namespace
+
 Result<Tape> spec_tape(std::string_view bytes, SpecFormat format) {
   if (bytes.size() > kMaxSpecFileBytes) return Error("spec file is larger than 16 MiB");
   // A blank file holds no spec in either format (the reference reads JSON as YAML).
   if (format == SpecFormat::json && bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) return Tape();
-  return format == SpecFormat::json ? json_to_tape(bytes) : yaml_to_tape(bytes);
+  return format == SpecFormat::json ? json_or_yaml_tape(bytes) : yaml_to_tape(bytes);
 }
 
 Result<Spec> parse_spec(std::string_view bytes, SpecFormat format, const DecodeOptions& options) {
@@ -42,7 +65,13 @@ PeekedKind kind_from_tape(const Tape& tape) {
 }
 
 PeekedKind peek_spec_kind(std::string_view bytes, SpecFormat format) {
-  return format == SpecFormat::json ? peek_json_kind(bytes) : peek_yaml_kind(bytes);
+  if (format == SpecFormat::yaml) return peek_yaml_kind(bytes);
+  PeekedKind json = peek_json_kind(bytes);
+  if (json.result != KindPeek::unsure) return json;
+  // A .json file may hold YAML; one that starts as JSON is judged as JSON.
+  std::string_view rest = bytes.substr(std::min(bytes.find_first_not_of(" \t\r\n"), bytes.size()));
+  if (rest.starts_with("\xEF\xBB\xBF")) rest.remove_prefix(3);
+  return rest.starts_with('{') || rest.starts_with('[') ? json : peek_yaml_kind(bytes);
 }
 
 }  // namespace cdi::codec

@@ -615,6 +615,50 @@ TEST(SpecCodec, FormatByExactExtension) {
   EXPECT_EQ(spec_format_for("json"), std::nullopt);
 }
 
+// The reference reads .json specs with its YAML reader too: what loads there loads here.
+TEST(SpecCodec, JsonFilesThatAreNotStrictJsonAreReadAsYaml) {
+  const std::string body = R"({"cdiVersion": "0.5.0", "kind": "v.com/c", "devices": [{"name": "d", )"
+                           R"("containerEdits": {"env": ["A=1"]}}]})";
+  for (const std::string& text : {"\xEF\xBB\xBF" + body,  // a UTF-8 BOM
+                                  std::string(R"({"cdiVersion": "0.5.0", "kind": "v.com/c", "devices": [{"name": "d", )"
+                                              R"("containerEdits": {"env": ["A=1",],},},],})"),  // trailing commas
+                                  std::string("cdiVersion: 0.5.0\nkind: v.com/c\ndevices:\n- name: d\n"
+                                              "  containerEdits:\n    env: [A=1]\n")}) {  // YAML in a .json file
+    auto r = json(text);
+    ASSERT_TRUE(r.ok()) << text << ": " << r.error().located();
+    EXPECT_EQ(r->kind, "v.com/c");
+    EXPECT_EQ(edits_of(*r).env, std::vector<std::string>{"A=1"});
+  }
+  // A broken one still tells its kind (the registry files the error under it).
+  PeekedKind peek = peek_spec_kind("kind: v.com/c\ncdiVersion: [\n", SpecFormat::json);
+  EXPECT_EQ(peek.result, KindPeek::found);
+  EXPECT_EQ(peek.kind, "v.com/c");
+  // Read as YAML, a leading-zero number is the reference's octal.
+  auto octal = json(json_node("\"fileMode\": 0640"));
+  ASSERT_TRUE(octal.ok()) << octal.error().located();
+  EXPECT_EQ(node_of(*octal).file_mode, 0640u);
+}
+
+TEST(SpecCodec, BrokenJsonGetsTheErrorOfTheReaderThatGotFurther) {
+  // Both fail at the same place: the JSON reader's words.
+  auto tie = json("{\"cdiVersion\": \"0.5.0\", \"kind\": \"v.com/c\" \"devices\": []}");
+  ASSERT_FALSE(tie.ok());
+  EXPECT_EQ(tie.error().located(), "invalid JSON: Missing a comma or '}' after an object member.");
+  EXPECT_EQ(tie.error().column, 43);
+  // Cut short: both stop at the end of the input (YAML counts it a line further on).
+  auto cut = json("{\"cdiVersion\": \"0.5.0\", \"devices\": [{\"name\": \"a\", ");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_TRUE(cut.error().message.starts_with("invalid JSON: ")) << cut.error().located();
+  auto cut_line = json("{\"cdiVersion\": \"0.5.0\",\n \"devices\": [\n");
+  ASSERT_FALSE(cut_line.ok());
+  EXPECT_TRUE(cut_line.error().message.starts_with("invalid JSON: ")) << cut_line.error().located();
+  // JSON stops at the first quote; YAML reads on to the real mistake.
+  auto further = json("{'cdiVersion': '0.5.0', kind: [}");
+  ASSERT_FALSE(further.ok());
+  EXPECT_TRUE(further.error().message.starts_with("invalid YAML: ")) << further.error().located();
+  EXPECT_GT(further.error().column, 20) << further.error().located();
+}
+
 TEST(SpecCodec, RefusesOversizedInput) {
   std::string big(kMaxSpecFileBytes + 1, ' ');
   auto r = yaml(big);
