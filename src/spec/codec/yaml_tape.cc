@@ -18,7 +18,7 @@ std::string_view as_view(const yaml_char_t* s) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view bytes) {
+  explicit Parser(std::string_view bytes) : bytes_(bytes) {
     yaml_parser_initialize(&parser_);
     // libyaml asserts a non-null input, which an empty string_view need not have.
     const char* data = bytes.empty() ? "" : bytes.data();
@@ -40,6 +40,10 @@ class Parser {
   const yaml_event_t& event() const { return event_; }
 
   Error error() const {
+    if (auto tab = tab_in_indentation()) {
+      return Error("invalid YAML: a tab character in the indentation (YAML indents with spaces only)")
+          .at(tab->line, tab->column);
+    }
     std::string msg = parser_.problem ? parser_.problem : "malformed YAML";
     if (parser_.context) {
       msg += std::string(" ") + parser_.context + " started at line " + std::to_string(parser_.context_mark.line + 1) +
@@ -50,6 +54,24 @@ class Parser {
   }
 
  private:
+  // libyaml stops at a tab in the indentation with words that do not say
+  // "tab" ("found character that cannot start any token"): find it.
+  std::optional<SourcePos> tab_in_indentation() const {
+    size_t line = parser_.problem_mark.line;
+    size_t start = 0;
+    for (size_t n = 0; n < line; ++n) {
+      size_t nl = bytes_.find('\n', start);
+      if (nl == std::string_view::npos) return std::nullopt;
+      start = nl + 1;
+    }
+    size_t indent_end = bytes_.find_first_not_of(" \t", start);
+    if (indent_end == std::string_view::npos) indent_end = bytes_.size();
+    size_t tab = bytes_.find('\t', start);
+    if (tab >= indent_end || parser_.problem_mark.column > indent_end - start) return std::nullopt;
+    return SourcePos{static_cast<int>(line + 1), static_cast<int>(tab - start + 1)};
+  }
+
+  std::string_view bytes_;
   yaml_parser_t parser_{};
   yaml_event_t event_{};
   bool has_event_ = false;

@@ -131,16 +131,23 @@ TEST_P(YamlErrorTest, Located) {
   EXPECT_EQ(t.error().column, c.column) << t.error().message;
 }
 
-INSTANTIATE_TEST_SUITE_P(Table, YamlErrorTest,
-                         ::testing::Values(ErrorCase{"unknown_anchor", "a: 1\nb: [x, *nope]\n", "unknown anchor", 2, 8},
-                                           ErrorCase{"recursive", "a:\n  b: &r\n    - *r\n", "contains it", 3, 7},
-                                           ErrorCase{"unclosed_flow", "a: [1, 2\n", "invalid YAML", 2, 1},
-                                           ErrorCase{"unclosed_quote", "a: 'x\n",
-                                                     "invalid YAML: found unexpected end of stream", 2, 1},
-                                           ErrorCase{"bad_indent", "a: 1\n b: 2\n", "invalid YAML", 2, 3},
-                                           ErrorCase{"tab_indent", "a:\n\t- x\n", "invalid YAML", 2, 1},
-                                           ErrorCase{"duplicate_anchor_marker", "a: & x\n", "invalid YAML", 1, 5}),
-                         [](const ::testing::TestParamInfo<ErrorCase>& i) { return i.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Table, YamlErrorTest,
+    ::testing::Values(
+        ErrorCase{"unknown_anchor", "a: 1\nb: [x, *nope]\n", "unknown anchor", 2, 8},
+        ErrorCase{"recursive", "a:\n  b: &r\n    - *r\n", "contains it", 3, 7},
+        ErrorCase{"unclosed_flow", "a: [1, 2\n", "invalid YAML", 2, 1},
+        ErrorCase{"unclosed_quote", "a: 'x\n", "invalid YAML: found unexpected end of stream", 2, 1},
+        ErrorCase{"bad_indent", "a: 1\n b: 2\n", "invalid YAML", 2, 3},
+        ErrorCase{"tab_indent", "a:\n\t- x\n",
+                  "invalid YAML: a tab character in the indentation (YAML indents "
+                  "with spaces only)",
+                  2, 1},
+        ErrorCase{"tab_after_spaces", "a:\n  b: 1\n  \t c: 2\n", "a tab character in the indentation", 3, 3},
+        ErrorCase{"tab_breaks_a_plain_scalar", "- name: x\n\tkey: y\n", "a tab character in the indentation", 2, 1},
+        ErrorCase{"error_after_a_tab_separator", "a:\tb: c\n", "invalid YAML: mapping values are not allowed", 1, 5},
+        ErrorCase{"duplicate_anchor_marker", "a: & x\n", "invalid YAML", 1, 5}),
+    [](const ::testing::TestParamInfo<ErrorCase>& i) { return i.param.name; });
 
 TEST(YamlTape, InvalidUtf8IsRefused) {
   auto t = yaml_to_tape("a: \xff\xfe\n");
