@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
@@ -13,6 +14,9 @@
 
 namespace cdi {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using testing::FakeFs;
 
@@ -46,8 +50,6 @@ std::string apply(std::string_view config, const Spec& spec, Fs& fs, std::vector
 std::string apply_edits_of(std::string_view config, ContainerEdits edits, Fs& fs) {
   return apply(config, make_spec({device("d", std::move(edits))}), fs);
 }
-
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 // ---- env --------------------------------------------------------------------
 
@@ -123,7 +125,7 @@ TEST_P(DeviceNodeTest, Resolves) {
   std::string out = apply_edits_of("{}", {.device_nodes = {c.node}}, fs);
   if (c.device.starts_with("error: ")) {
     ASSERT_TRUE(out.starts_with("error: ")) << out;
-    EXPECT_TRUE(contains(out, c.device.substr(7))) << out;
+    EXPECT_THAT(out, HasSubstr(c.device.substr(7)));
     return;
   }
   std::string want = R"({"linux":{"devices":[)" + c.device + "]";
@@ -233,7 +235,7 @@ TEST(ContainerEdits, DeviceNodeErrorIsLocated) {
   EXPECT_EQ(e.file, "/etc/cdi/vendor.yaml");
   EXPECT_EQ(e.field, "devices[1].containerEdits.deviceNodes[1]");
   EXPECT_EQ(e.sys_errno, ENOENT);
-  EXPECT_TRUE(contains(e.to_string(), "\"/dev/missing\"")) << e.to_string();
+  EXPECT_THAT(e.to_string(), HasSubstr("\"/dev/missing\""));
   EXPECT_TRUE(
       e.to_string().starts_with("device \"vendor.com/dev=second\": /etc/cdi/vendor.yaml: "
                                 "devices[1].containerEdits.deviceNodes[1]: "))
@@ -277,7 +279,7 @@ TEST_P(ProcessUserTest, FillsNodeOwner) {
   std::string config = std::string(R"({"process":{"user":)") + GetParam().user + "}}";
   std::string out = apply_edits_of(config, {.device_nodes = {node("/dev/null")}}, fs);
   std::string want = std::string(R"("fileMode":438)") + GetParam().ids + "}";
-  EXPECT_TRUE(contains(out, want)) << out;
+  EXPECT_THAT(out, HasSubstr(want));
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ProcessUserTest,
@@ -295,14 +297,14 @@ TEST(ContainerEdits, ExplicitNodeOwnerBeatsProcessUser) {
   DeviceNode n = node("/dev/null");
   n.uid = 0;
   std::string out = apply_edits_of(R"({"process":{"user":{"uid":1000,"gid":1000}}})", {.device_nodes = {n}}, fs);
-  EXPECT_TRUE(contains(out, R"("fileMode":438,"uid":0,"gid":1000})")) << out;
+  EXPECT_THAT(out, HasSubstr(R"("fileMode":438,"uid":0,"gid":1000})"));
 }
 
 TEST(ContainerEdits, CachedSpecIsNeverMutated) {
   FakeFs fs;
   fs.add_char_device("/dev/null", 1, 3, 0666);
   Spec s = make_spec({device("d", {.device_nodes = {node("/dev/null")}})});
-  EXPECT_TRUE(contains(apply("{}", s, fs), R"("major":1)"));
+  EXPECT_THAT(apply("{}", s, fs), HasSubstr(R"("major":1)"));
   const DeviceNode& n = s.devices[0].edits.device_nodes[0];
   EXPECT_EQ(n.type, "");
   EXPECT_EQ(n.major, 0);
@@ -310,7 +312,7 @@ TEST(ContainerEdits, CachedSpecIsNeverMutated) {
   EXPECT_FALSE(n.file_mode.has_value());
   // A changed host node is seen on the next injection.
   fs.add_char_device("/dev/null", 1, 5, 0600);
-  EXPECT_TRUE(contains(apply("{}", s, fs), R"("major":1,"minor":5,"fileMode":384)"));
+  EXPECT_THAT(apply("{}", s, fs), HasSubstr(R"("major":1,"minor":5,"fileMode":384)"));
 }
 
 // ---- mounts -----------------------------------------------------------------
@@ -474,11 +476,11 @@ TEST_P(ConfigShapeTest, WrongTypeNamesTheConfigField) {
   ASSERT_FALSE(st.ok());
   const Error& e = st.error();
   EXPECT_EQ(e.field, c.field) << e.to_string();
-  EXPECT_TRUE(contains(e.message, c.message)) << e.to_string();
+  EXPECT_THAT(e.message, HasSubstr(c.message)) << e.to_string();
   // The problem is in the OCI config, not in the spec file.
   EXPECT_EQ(e.file, "") << e.to_string();
-  EXPECT_TRUE(contains(e.to_string(), "OCI config")) << e.to_string();
-  EXPECT_FALSE(contains(e.to_string(), "containerEdits")) << e.to_string();
+  EXPECT_THAT(e.to_string(), HasSubstr("OCI config"));
+  EXPECT_THAT(e.to_string(), Not(HasSubstr("containerEdits")));
 }
 
 ContainerEdits env_edit() { return {.env = {"A=1"}}; }

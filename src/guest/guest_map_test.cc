@@ -3,6 +3,7 @@
 #include <ostream>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
@@ -10,9 +11,9 @@
 namespace cdi {
 namespace {
 
-using testing::FakeFs;
+using ::testing::HasSubstr;
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using testing::FakeFs;
 
 // The issue's example.
 constexpr const char* kExample = R"({"devices": [
@@ -101,7 +102,7 @@ TEST_P(GuestMapBadTest, RefusedNamingTheEntry) {
   ASSERT_FALSE(m.ok()) << c.input;
   const Error& e = m.error();
   EXPECT_EQ(e.field, c.field) << e.to_string();
-  EXPECT_TRUE(contains(e.message, c.message_part)) << e.to_string();
+  EXPECT_THAT(e.message, HasSubstr(c.message_part)) << e.to_string();
   EXPECT_EQ(e.file, "m.json");
   EXPECT_GT(e.line, 0) << e.to_string();
   EXPECT_GT(e.column, 0) << e.to_string();
@@ -197,7 +198,7 @@ TEST(GuestMap, LoadNamesTheFile) {
       << m.error().to_string();
   auto missing = load_guest_map(fs, "/nope.json");
   ASSERT_FALSE(missing.ok());
-  EXPECT_TRUE(contains(missing.error().to_string(), "/nope.json")) << missing.error().to_string();
+  EXPECT_THAT(missing.error().to_string(), HasSubstr("/nope.json"));
 }
 
 }  // namespace

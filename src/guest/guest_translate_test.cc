@@ -4,6 +4,7 @@
 #include <ostream>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
@@ -11,9 +12,9 @@
 namespace cdi {
 namespace {
 
-using testing::FakeFs;
+using ::testing::HasSubstr;
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using testing::FakeFs;
 
 std::string compact(const OciDocument& doc) {
   std::string out = doc.serialize(false);
@@ -132,7 +133,7 @@ TEST(GuestTranslate, WildcardRulesStay) {
       R"([{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":241,"access":"rw"},)"
       R"({"allow":true,"type":"a","major":241,"minor":12},{"allow":true,"type":"c","major":241,"minor":null},)"
       R"({"allow":true,"type":"c","major":511,"minor":3,"access":"r"}])";
-  EXPECT_TRUE(contains(out, expected_rules)) << out;
+  EXPECT_THAT(out, HasSubstr(expected_rules));
 }
 
 TEST(GuestTranslate, BlockGuestNodeChangesTheType) {
@@ -156,7 +157,7 @@ TEST(GuestTranslate, DisksByVirtioAndScsiIndex) {
                 fs),
       R"({"linux":{"devices":[{"path":"/dev/x","type":"b","major":254,"minor":16},{"path":"/dev/y","type":"b","major":8,"minor":32}]}})");
   std::string r = translate(config, R"({"devices":[{"containerPath":"/dev/x","guestScsiIndex":3}]})", fs);
-  EXPECT_TRUE(contains(r, "devices[0].guestScsiIndex: no SCSI disk at 0:0:0:3")) << r;
+  EXPECT_THAT(r, HasSubstr("devices[0].guestScsiIndex: no SCSI disk at 0:0:0:3"));
 }
 
 struct ErrorCase {
@@ -177,7 +178,7 @@ TEST_P(GuestTranslateErrorTest, FailsWithOneLineAndLeavesTheConfig) {
   const ErrorCase& c = GetParam();
   std::string r = translate(c.config, c.map, fs);
   EXPECT_TRUE(r.starts_with("error: ")) << r;
-  EXPECT_TRUE(contains(r, c.expected_part)) << r;
+  EXPECT_THAT(r, HasSubstr(c.expected_part));
   EXPECT_EQ(r.find('\n'), std::string::npos) << r;
 }
 
@@ -335,13 +336,13 @@ TEST(GuestTranslate, PciEnvErrors) {
             "error: OCI config: process.env[1]: PCIDEVICE_X: host PCI address \"0000:1c:00.0\" has no guest address "
             "in the guest map's pci list");
   r = translate(with_env({"PCIDEVICE_X=0000:1a:01.0,garbage"}), kPciMap, fs);
-  EXPECT_TRUE(contains(r, "process.env[0]: PCIDEVICE_X: invalid PCI address \"garbage\"")) << r;
+  EXPECT_THAT(r, HasSubstr("process.env[0]: PCIDEVICE_X: invalid PCI address \"garbage\""));
   r = translate(with_env({"PCIDEVICE_X=0000:1a:01.0,"}), kPciMap, fs);
-  EXPECT_TRUE(contains(r, "invalid PCI address \"\"")) << r;
+  EXPECT_THAT(r, HasSubstr("invalid PCI address \"\""));
   r = translate(with_env({"PATH=/bin", "NOEQUALS"}), kPciMap, fs);
   EXPECT_EQ(r, "error: OCI config: process.env[1]: malformed env entry \"NOEQUALS\": no '='");
   r = translate(R"({"process":{"env":[1]}})", kPciMap, fs);
-  EXPECT_TRUE(contains(r, "process.env[0]: expected a string")) << r;
+  EXPECT_THAT(r, HasSubstr("process.env[0]: expected a string"));
 }
 
 TEST(GuestTranslate, PciMapConflicts) {
@@ -349,14 +350,12 @@ TEST(GuestTranslate, PciMapConflicts) {
   std::string r = translate("{}", R"({"pci":[{"host":"0000:1a:01.0","guest":"0000:01:01.0"},
                                              {"host":"0000:1A:01.0","guest":"0000:01:02.0"}]})",
                             fs);
-  EXPECT_TRUE(contains(r,
-                       "pci[1]: conflicting guest address for host device 0000:1a:01.0 (0000:01:01.0 versus "
-                       "0000:01:02.0"))
-      << r;
+  EXPECT_THAT(r, HasSubstr("pci[1]: conflicting guest address for host device 0000:1a:01.0 (0000:01:01.0 versus "
+                           "0000:01:02.0"));
   r = translate("{}", R"({"pci":[{"host":"0000:1a:01.0","guest":"0000:01:01.0"},
                                  {"host":"0000:1a:02.0","guest":"0000:01:01.0"}]})",
                 fs);
-  EXPECT_TRUE(contains(r, "guest address 0000:01:01.0 is mapped from two host devices")) << r;
+  EXPECT_THAT(r, HasSubstr("guest address 0000:01:01.0 is mapped from two host devices"));
   // The same pair twice is no conflict.
   EXPECT_EQ(translate(with_env({"PCIDEVICE_X=0000:1a:01.0"}), R"({"pci":[{"host":"0000:1a:01.0","guest":"0000:01:01.0"},
                                  {"host":"0000:1a:01.0","guest":"0000:01:01.0"}]})",
@@ -369,9 +368,8 @@ TEST(GuestTranslate, UnresolvablePciPathNamesTheEntry) {
   fs.add_dir("/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0");
   fs.add_dir("/sys/devices/pci0000:00/0000:00:02.0/0000:02:00.0");
   std::string r = translate("{}", R"({"pci":[{"host":"0000:1a:01.0","guestPciPath":"02/00"}]})", fs);
-  EXPECT_TRUE(contains(r, "guest map: map.json:1:47: pci[0].guestPciPath: PCI path \"02.0/00.0\" does not resolve"))
-      << r;
-  EXPECT_TRUE(contains(r, "several downstream buses")) << r;
+  EXPECT_THAT(r, HasSubstr("guest map: map.json:1:47: pci[0].guestPciPath: PCI path \"02.0/00.0\" does not resolve"));
+  EXPECT_THAT(r, HasSubstr("several downstream buses"));
 }
 
 TEST(GuestTranslate, AllOrNothingWhenALaterStepFails) {
@@ -382,7 +380,7 @@ TEST(GuestTranslate, AllOrNothingWhenALaterStepFails) {
       R"({"process":{"env":["PCIDEVICE_X=0000:99:00.0"]},"linux":{"devices":[{"path":"/dev/vfio/12","type":"c","major":241,"minor":12}]}})";
   std::string r = translate(config, R"({"devices":[{"containerPath":"/dev/vfio/12","guestPath":"/dev/vfio/3"}]})", fs);
   EXPECT_TRUE(r.starts_with("error: ")) << r;  // translate() reports a changed config otherwise
-  EXPECT_TRUE(contains(r, "0000:99:00.0")) << r;
+  EXPECT_THAT(r, HasSubstr("0000:99:00.0"));
 }
 
 TEST(GuestTranslate, ExplainRecordsEveryChange) {

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
@@ -17,9 +18,9 @@
 namespace cdi {
 namespace {
 
-using testing::FakeFs;
+using ::testing::HasSubstr;
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using testing::FakeFs;
 
 std::string host_path(Fs& fs, char type, uint32_t major, uint32_t minor, const HostPathOptions& options = {}) {
   auto p = host_device_path(fs, DeviceNumber{type, major, minor}, options);
@@ -54,10 +55,10 @@ TEST(HostDevicePath, BadUevents) {
   fs.add_file("/sys/dev/char/1:1/uevent", "MAJOR=1\nMINOR=1\n");
   fs.add_file("/sys/dev/char/1:2/uevent", "DEVNAME=../etc/passwd\n");
   fs.add_dir("/sys/dev/char/1:3/uevent");
-  EXPECT_TRUE(contains(host_path(fs, 'c', 1, 1), "no DEVNAME in \"/sys/dev/char/1:1/uevent\""));
-  EXPECT_TRUE(contains(host_path(fs, 'c', 1, 2), "leaves /dev"));
-  EXPECT_TRUE(contains(host_path(fs, 'c', 1, 3), "not a regular file"));
-  EXPECT_TRUE(contains(host_path(fs, 'p', 1, 1), "invalid device type \"p\""));
+  EXPECT_THAT(host_path(fs, 'c', 1, 1), HasSubstr("no DEVNAME in \"/sys/dev/char/1:1/uevent\""));
+  EXPECT_THAT(host_path(fs, 'c', 1, 2), HasSubstr("leaves /dev"));
+  EXPECT_THAT(host_path(fs, 'c', 1, 3), HasSubstr("not a regular file"));
+  EXPECT_THAT(host_path(fs, 'p', 1, 1), HasSubstr("invalid device type \"p\""));
 }
 
 TEST(HostDevicePath, SysfsRootIsHonoured) {
@@ -83,10 +84,9 @@ TEST(HostDevicePath, VhostUserDisksResolveThroughTheStore) {
   // Without a store the majors are ordinary.
   EXPECT_EQ(host_path(fs, 'b', 241, 0), "/dev/vhost-sysfs");
   // A node without its socket, a char node with the numbers, and no node at all.
-  EXPECT_TRUE(contains(host_path(fs, 'b', 242, 3, store), "vhost-user socket of b 242:3"))
-      << host_path(fs, 'b', 242, 3, store);
-  EXPECT_TRUE(
-      contains(host_path(fs, 'b', 241, 1, store), "no vhost-user device node b 241:1 in \"/run/vhost/block/devices\""));
+  EXPECT_THAT(host_path(fs, 'b', 242, 3, store), HasSubstr("vhost-user socket of b 242:3"));
+  EXPECT_THAT(host_path(fs, 'b', 241, 1, store),
+              HasSubstr("no vhost-user device node b 241:1 in \"/run/vhost/block/devices\""));
   // Other majors in the store's presence still come from sysfs.
   fs.add_file("/sys/dev/block/8:0/uevent", "DEVNAME=sda\n");
   EXPECT_EQ(host_path(fs, 'b', 8, 0, store), "/dev/sda");
@@ -124,7 +124,7 @@ TEST(VirtioBlkName, OutOfRange) {
   for (int64_t bad : {int64_t{-1}, int64_t{65536}, int64_t{1} << 40}) {
     auto n = virtio_blk_name(bad);
     ASSERT_FALSE(n.ok()) << bad;
-    EXPECT_TRUE(contains(n.error().message, "out of range (0 to 65535)")) << n.error().message;
+    EXPECT_THAT(n.error().message, HasSubstr("out of range (0 to 65535)"));
   }
 }
 
@@ -141,7 +141,7 @@ TEST(ScsiAddress, IdAndLun) {
   for (int64_t bad : {int64_t{-1}, int64_t{65535}}) {
     auto a = scsi_address(bad);
     ASSERT_FALSE(a.ok()) << bad;
-    EXPECT_TRUE(contains(a.error().message, "at most 65535 disks")) << a.error().message;
+    EXPECT_THAT(a.error().message, HasSubstr("at most 65535 disks"));
   }
 }
 
@@ -153,11 +153,11 @@ TEST(ScsiDiskPath, FromTheGuestSysfs) {
   EXPECT_EQ(*p, "/dev/sdd");
   auto missing = scsi_disk_path(fs, "/sys", 3);
   ASSERT_FALSE(missing.ok());
-  EXPECT_TRUE(contains(missing.error().message, "no SCSI disk at 0:0:0:3 (index 3)")) << missing.error().message;
+  EXPECT_THAT(missing.error().message, HasSubstr("no SCSI disk at 0:0:0:3 (index 3)"));
   fs.add_dir("/sys/bus/scsi/devices/0:0:1:2/block/sde");
   auto two = scsi_disk_path(fs, "/sys", 258);
   ASSERT_FALSE(two.ok());
-  EXPECT_TRUE(contains(two.error().message, "expected one block device")) << two.error().message;
+  EXPECT_THAT(two.error().message, HasSubstr("expected one block device"));
 }
 
 // ---- the block device of a path ----------------------------------------------------------
@@ -205,7 +205,7 @@ TEST(BlockDeviceForPath, Errors) {
   EXPECT_EQ(missing.error().sys_errno, ENOENT);
   auto relative = block_device_for_path(fs, "nope");
   ASSERT_FALSE(relative.ok());
-  EXPECT_TRUE(contains(relative.error().message, "expected an absolute path")) << relative.error().message;
+  EXPECT_THAT(relative.error().message, HasSubstr("expected an absolute path"));
   fs.add_symlink("/loop-a", "/loop-b");
   fs.add_symlink("/loop-b", "/loop-a");
   auto loop = block_device_for_path(fs, "/loop-a");
@@ -261,7 +261,7 @@ TEST(IsDeviceMapper, DmDirectory) {
   EXPECT_FALSE(*plain);
   auto none = is_device_mapper(fs, 9, 9);
   ASSERT_FALSE(none.ok());
-  EXPECT_TRUE(contains(none.error().message, "no block device 9:9")) << none.error().message;
+  EXPECT_THAT(none.error().message, HasSubstr("no block device 9:9"));
 }
 
 TEST(HostDevicePath, RealSysfsTreeWithLinks) {

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
@@ -15,9 +16,9 @@
 namespace cdi {
 namespace {
 
-using testing::FakeFs;
+using ::testing::HasSubstr;
 
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+using testing::FakeFs;
 
 // ---- addresses ----------------------------------------------------------------
 
@@ -36,8 +37,8 @@ TEST_P(PciAddressTest, Parses) {
   auto a = parse_pci_address(c.input);
   if (c.canonical == nullptr) {
     ASSERT_FALSE(a.ok()) << c.input << " parsed as " << a->str();
-    EXPECT_TRUE(contains(a.error().message, c.error_part)) << a.error().message;
-    EXPECT_TRUE(contains(a.error().message, std::string("\"") + c.input + "\"")) << a.error().message;
+    EXPECT_THAT(a.error().message, HasSubstr(c.error_part));
+    EXPECT_THAT(a.error().message, HasSubstr(std::string("\"") + c.input + "\""));
     return;
   }
   ASSERT_TRUE(a.ok()) << a.error().message;
@@ -89,7 +90,7 @@ TEST_P(PciPathTest, Parses) {
   auto p = parse_pci_path(c.input);
   if (c.canonical == nullptr) {
     ASSERT_FALSE(p.ok()) << c.input << " parsed as " << p->str();
-    EXPECT_TRUE(contains(p.error().message, "invalid PCI path")) << p.error().message;
+    EXPECT_THAT(p.error().message, HasSubstr("invalid PCI path"));
     return;
   }
   ASSERT_TRUE(p.ok()) << p.error().message;
@@ -161,18 +162,18 @@ TEST(ResolvePciPath, SeveralChildBusesIsAnErrorNamingTheBridge) {
   fs.add_dir(bridge + "/0000:02:00.0");
   fs.add_dir(bridge + "/0000:03:00.0");
   std::string r = resolve(fs, "1c/00");
-  EXPECT_TRUE(contains(r, "several downstream buses")) << r;
-  EXPECT_TRUE(contains(r, "0000:02, 0000:03")) << r;
-  EXPECT_TRUE(contains(r, "bridge 0000:00:1c.0")) << r;
-  EXPECT_TRUE(contains(r, "PCI path \"1c.0/00.0\"")) << r;
+  EXPECT_THAT(r, HasSubstr("several downstream buses"));
+  EXPECT_THAT(r, HasSubstr("0000:02, 0000:03"));
+  EXPECT_THAT(r, HasSubstr("bridge 0000:00:1c.0"));
+  EXPECT_THAT(r, HasSubstr("PCI path \"1c.0/00.0\""));
 }
 
 TEST(ResolvePciPath, NoBusBelowTheBridgeIsAnError) {
   FakeFs fs;
   fs.add_file(kRoot + "/0000:00:02.0/vendor", "0x1af4\n");
   std::string r = resolve(fs, "02/00");
-  EXPECT_TRUE(contains(r, "no downstream PCI devices")) << r;
-  EXPECT_TRUE(contains(r, "bridge 0000:00:02.0")) << r;
+  EXPECT_THAT(r, HasSubstr("no downstream PCI devices"));
+  EXPECT_THAT(r, HasSubstr("bridge 0000:00:02.0"));
 }
 
 TEST(ResolvePciPath, PciBusWithTwoEntriesIsAnError) {
@@ -181,8 +182,8 @@ TEST(ResolvePciPath, PciBusWithTwoEntriesIsAnError) {
   fs.add_dir(bridge + "/pci_bus/0000:01");
   fs.add_dir(bridge + "/pci_bus/0000:09");
   std::string r = resolve(fs, "02/00");
-  EXPECT_TRUE(contains(r, "expected exactly one PCI bus")) << r;
-  EXPECT_TRUE(contains(r, "got 2 (0000:01, 0000:09)")) << r;
+  EXPECT_THAT(r, HasSubstr("expected exactly one PCI bus"));
+  EXPECT_THAT(r, HasSubstr("got 2 (0000:01, 0000:09)"));
 }
 
 TEST(ResolvePciPath, EmptyPciBusIsAnError) {
@@ -190,23 +191,23 @@ TEST(ResolvePciPath, EmptyPciBusIsAnError) {
   fs.add_dir(kRoot + "/0000:00:02.0/pci_bus");
   fs.add_dir(kRoot + "/0000:00:02.0/0000:01:00.0");
   std::string r = resolve(fs, "02/00");
-  EXPECT_TRUE(contains(r, "got 0")) << r;
+  EXPECT_THAT(r, HasSubstr("got 0"));
 }
 
 TEST(ResolvePciPath, MissingDeviceNamesItsAddress) {
   FakeFs fs;
   fs.add_dir(kRoot + "/0000:00:02.0/pci_bus/0000:01");
   std::string r = resolve(fs, "02/03");
-  EXPECT_TRUE(contains(r, "element 1 (03.0): no device 0000:01:03.0")) << r;
+  EXPECT_THAT(r, HasSubstr("element 1 (03.0): no device 0000:01:03.0"));
   r = resolve(fs, "04");
-  EXPECT_TRUE(contains(r, "element 0 (04.0): no device 0000:00:04.0")) << r;
+  EXPECT_THAT(r, HasSubstr("element 0 (04.0): no device 0000:00:04.0"));
 }
 
 TEST(ResolvePciPath, MissingRootBus) {
   FakeFs fs;
   std::string r = resolve(fs, "02", "/nowhere");
-  EXPECT_TRUE(contains(r, "no root bus")) << r;
-  EXPECT_TRUE(contains(r, "/nowhere/devices/pci0000:00")) << r;
+  EXPECT_THAT(r, HasSubstr("no root bus"));
+  EXPECT_THAT(r, HasSubstr("/nowhere/devices/pci0000:00"));
 }
 
 // ---- walking a real tree ----------------------------------------------------------
@@ -241,8 +242,8 @@ TEST(ResolvePciPath, RealTreeWithBridgesAndFallback) {
             "0000:02:1f.0 " + t.path() + "/" + root + "/0000:00:03.0/0000:01:00.0/0000:02:1f.0");
   t.mkdirs(root + "/0000:00:03.0/0000:01:00.0/0000:05:00.0");
   std::string r = resolve(fs, "03/00/1f", t.path());
-  EXPECT_TRUE(contains(r, "several downstream buses")) << r;
-  EXPECT_TRUE(contains(r, "bridge 0000:01:00.0")) << r;
+  EXPECT_THAT(r, HasSubstr("several downstream buses"));
+  EXPECT_THAT(r, HasSubstr("bridge 0000:01:00.0"));
 }
 
 }  // namespace

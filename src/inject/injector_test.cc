@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
@@ -20,6 +21,8 @@
 namespace cdi {
 namespace {
 
+using ::testing::HasSubstr;
+
 using std::chrono::milliseconds;
 using testing::FakeFs;
 
@@ -28,8 +31,6 @@ OciDocument config(std::string_view json) {
   EXPECT_TRUE(doc.ok()) << (doc.ok() ? "" : doc.error().to_string());
   return doc.ok() ? std::move(*doc) : OciDocument();
 }
-
-bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
 // ---- requested devices ----------------------------------------------------------
 
@@ -64,7 +65,7 @@ TEST_P(RequestedDevicesErrorTest, Refused) {
   auto r = requested_devices(config(GetParam().json));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().field, GetParam().field) << r.error().to_string();
-  EXPECT_TRUE(contains(r.error().message, GetParam().message)) << r.error().to_string();
+  EXPECT_THAT(r.error().message, HasSubstr(GetParam().message)) << r.error().to_string();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -132,7 +133,7 @@ TEST_F(InjectTest, AppliesInRequestOrder) {
   EXPECT_EQ(r->devices, (std::vector<std::string>{"vendor.com/gpu=b", "vendor.com/gpu=a"}));
   EXPECT_EQ(r->spec_files, (std::vector<std::string>{"/etc/cdi/vendor.yaml"}));
   EXPECT_TRUE(r->edits.empty()) << "explain is off";
-  EXPECT_TRUE(contains(doc.serialize(false), R"("env":["PATH=/bin","SPEC=1","DEV=a"])")) << doc.serialize(false);
+  EXPECT_THAT(doc.serialize(false), HasSubstr(R"("env":["PATH=/bin","SPEC=1","DEV=a"])"));
 }
 
 TEST_F(InjectTest, RepeatedRequestsAreInjectedOnce) {
@@ -153,7 +154,7 @@ TEST_F(InjectTest, AllOrNothing) {
   auto r = inject_devices(doc, {"vendor.com/gpu=a", "vendor.com/gpu=broken"}, fs, log, options);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "vendor.com/gpu=broken");
-  EXPECT_TRUE(contains(r.error().to_string(), "/dev/not-on-this-host")) << r.error().to_string();
+  EXPECT_THAT(r.error().to_string(), HasSubstr("/dev/not-on-this-host"));
   EXPECT_EQ(doc.serialize(), before);
 }
 
@@ -175,9 +176,8 @@ TEST_F(InjectTest, UnresolvableWithoutWaitFailsAtOnceNamingTheDevice) {
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "vendor.com/gpu=nope");
-  EXPECT_TRUE(contains(r.error().to_string(), "unresolvable CDI device \"vendor.com/gpu=nope\""))
-      << r.error().to_string();
-  EXPECT_TRUE(contains(r.error().to_string(), "it has a, b, broken")) << r.error().to_string();
+  EXPECT_THAT(r.error().to_string(), HasSubstr("unresolvable CDI device \"vendor.com/gpu=nope\""));
+  EXPECT_THAT(r.error().to_string(), HasSubstr("it has a, b, broken"));
   EXPECT_LT(took, 0.5);
   EXPECT_EQ(doc.serialize(), before);
 }
@@ -194,7 +194,7 @@ TEST_F(InjectTest, InvalidNameRefused) {
   OciDocument doc = config("{}");
   auto r = inject_devices(doc, {"vendor.com/gpu=a", "gpu0"}, fs, log, options);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(contains(r.error().to_string(), "gpu0")) << r.error().to_string();
+  EXPECT_THAT(r.error().to_string(), HasSubstr("gpu0"));
 }
 
 TEST_F(InjectTest, KindsNotRequestedAreNotParsed) {
@@ -291,7 +291,7 @@ TEST_F(WaitTest, WindowEndsWithTheLastError) {
   auto r = inject_devices(doc, {"late.com/dev=x"}, fs, log, options);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "late.com/dev=x");
-  EXPECT_TRUE(contains(r.error().to_string(), "no spec of kind \"late.com/dev\"")) << r.error().to_string();
+  EXPECT_THAT(r.error().to_string(), HasSubstr("no spec of kind \"late.com/dev\""));
   EXPECT_GE(seconds_since(start), 0.29);
   EXPECT_LT(seconds_since(start), 2.0);
 }
@@ -355,8 +355,8 @@ TEST_F(AdjustConfigTest, InjectsThenTranslates) {
   ASSERT_TRUE(r->guest.has_value());
   EXPECT_EQ(r->guest->devices, 1u);
   std::string out = compact(*doc);
-  EXPECT_TRUE(contains(out, R"({"path":"/dev/fake0","type":"c","major":240,"minor":7)")) << out;
-  EXPECT_TRUE(contains(out, R"({"allow":true,"type":"c","major":240,"minor":7,"access":"rwm"})")) << out;
+  EXPECT_THAT(out, HasSubstr(R"({"path":"/dev/fake0","type":"c","major":240,"minor":7)"));
+  EXPECT_THAT(out, HasSubstr(R"({"allow":true,"type":"c","major":240,"minor":7,"access":"rwm"})"));
 }
 
 TEST_F(AdjustConfigTest, FailedTranslationUndoesTheInjection) {
@@ -365,7 +365,7 @@ TEST_F(AdjustConfigTest, FailedTranslationUndoesTheInjection) {
   ASSERT_TRUE(doc.ok());
   auto r = adjust_config(*doc, {"vendor.com/dev=fake"}, fs, logger, options);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(contains(r.error().to_string(), "container path \"/dev/other\"")) << r.error().to_string();
+  EXPECT_THAT(r.error().to_string(), HasSubstr("container path \"/dev/other\""));
   EXPECT_EQ(compact(*doc), R"({"process":{"env":[]}})");
 }
 
@@ -386,7 +386,7 @@ TEST_F(AdjustConfigTest, ABadMapFailsBeforeInjection) {
   // The device does not exist either: the map's error comes first.
   auto r = adjust_config(*doc, {"vendor.com/dev=nonexistent"}, fs, logger, options);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(contains(r.error().to_string(), "guest node \"/dev/missing\"")) << r.error().to_string();
+  EXPECT_THAT(r.error().to_string(), HasSubstr("guest node \"/dev/missing\""));
 }
 
 TEST_F(AdjustConfigTest, NoMapNoDevicesIsANoOp) {

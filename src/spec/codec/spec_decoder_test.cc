@@ -5,12 +5,15 @@
 #include <limits>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "spec/codec/spec_codec.h"
 
 namespace cdi::codec {
 namespace {
+
+using ::testing::HasSubstr;
 
 Result<Spec> yaml(std::string_view text, const DecodeOptions& options = {}) {
   return parse_spec(text, SpecFormat::yaml, options);
@@ -49,10 +52,6 @@ std::string json_edits(const std::string& edits) {
 
 const DeviceNode& node_of(const Spec& s) { return s.devices.at(0).edits.device_nodes.at(0); }
 const ContainerEdits& edits_of(const Spec& s) { return s.devices.at(0).edits; }
-
-bool contains(const std::string& haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 // ---- a whole spec -----------------------------------------------------
 
@@ -173,7 +172,7 @@ TEST_P(KeyErrorTest, Refused) {
   auto r = parse_spec(c.text, c.format);
   ASSERT_FALSE(r.ok());
   const Error& e = r.error();
-  EXPECT_TRUE(contains(e.message, c.message)) << e.located();
+  EXPECT_THAT(e.message, HasSubstr(c.message)) << e.located();
   EXPECT_EQ(e.line, c.line) << e.located();
   EXPECT_EQ(e.column, c.column) << e.located();
   EXPECT_EQ(e.field, c.field) << e.located();
@@ -231,7 +230,7 @@ TEST_P(ScalarTest, Types) {
   auto r = c.text.starts_with('{') ? json(c.text) : yaml(c.text);
   if (c.error) {
     ASSERT_FALSE(r.ok()) << "decoded, expected an error with " << c.error;
-    EXPECT_TRUE(contains(r.error().message, c.error)) << r.error().located();
+    EXPECT_THAT(r.error().message, HasSubstr(c.error)) << r.error().located();
     return;
   }
   ASSERT_TRUE(r.ok()) << r.error().located();
@@ -416,7 +415,7 @@ class EmptyDocumentTest : public ::testing::TestWithParam<EmptyCase> {};
 TEST_P(EmptyDocumentTest, HoldsNoSpec) {
   auto r = parse_spec(GetParam().text, GetParam().format);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(contains(r.error().message, "holds no spec")) << r.error().located();
+  EXPECT_THAT(r.error().message, HasSubstr("holds no spec")) << r.error().located();
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, EmptyDocumentTest,
@@ -438,7 +437,7 @@ TEST(SpecDecoder, NullRequiredStringsAreRefusedByValidation) {
                            "cdiVersion: null\nkind: v/c\ndevices: [{name: d, containerEdits: {env: [A=1]}}]\n"}) {
     auto r = yaml(text);
     if (!r.ok()) {
-      EXPECT_TRUE(contains(r.error().message, "missing required field")) << r.error().located();
+      EXPECT_THAT(r.error().message, HasSubstr("missing required field")) << r.error().located();
       continue;
     }
     auto errors = validate_spec(*r);
@@ -475,7 +474,7 @@ TEST(SpecDecoder, MergeKeysAreRefused) {
       "- name: a\n  containerEdits: &e {env: [X=1]}\n"
       "- name: b\n  containerEdits:\n    <<: *e\n");
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(contains(r.error().message, "merge keys")) << r.error().located();
+  EXPECT_THAT(r.error().message, HasSubstr("merge keys")) << r.error().located();
   EXPECT_EQ(r.error().line, 8);
   EXPECT_EQ(r.error().field, "devices[1].containerEdits.<<");
 }
@@ -527,7 +526,7 @@ TEST(SpecDecoder, JsonErrorPositionIsTheStartOfTheValue) {
   EXPECT_EQ(r.error().field, "devices[0].containerEdits.env[1]");
   EXPECT_EQ(r.error().line, 7);
   EXPECT_EQ(r.error().column, 41);
-  EXPECT_TRUE(contains(r.error().message, "expected a string, got the number 5")) << r.error().located();
+  EXPECT_THAT(r.error().message, HasSubstr("expected a string, got the number 5")) << r.error().located();
 }
 
 TEST(SpecDecoder, JsonPositionsOfStringsAndContainers) {
@@ -594,11 +593,11 @@ TEST(SpecDecoder, RecordPositions) {
 TEST(SpecDecoder, SyntaxErrorsCarryPositions) {
   auto y = yaml("cdiVersion: 1.0.0\nkind: [v/c\n");
   ASSERT_FALSE(y.ok());
-  EXPECT_TRUE(contains(y.error().message, "invalid YAML")) << y.error().located();
+  EXPECT_THAT(y.error().message, HasSubstr("invalid YAML")) << y.error().located();
   EXPECT_EQ(y.error().line, 3);
   auto j = json("{\"cdiVersion\": \"1.0.0\",\n \"kind\" \"v/c\"}");
   ASSERT_FALSE(j.ok());
-  EXPECT_TRUE(contains(j.error().message, "invalid JSON")) << j.error().located();
+  EXPECT_THAT(j.error().message, HasSubstr("invalid JSON")) << j.error().located();
   EXPECT_EQ(j.error().line, 2);
   EXPECT_EQ(j.error().column, 9);
 }
@@ -663,7 +662,7 @@ TEST(SpecCodec, RefusesOversizedInput) {
   std::string big(kMaxSpecFileBytes + 1, ' ');
   auto r = yaml(big);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(contains(r.error().message, "16 MiB")) << r.error().message;
+  EXPECT_THAT(r.error().message, HasSubstr("16 MiB"));
 }
 
 }  // namespace
