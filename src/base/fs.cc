@@ -252,17 +252,11 @@ Result<std::string> RealFs::read_file(const std::string& path, size_t max_bytes)
 }
 
 Result<FileFacts> RealFs::open_dir(const std::string& path, bool follow) {
-  auto it = dir_fds_.find(path);
-  int fd = it == dir_fds_.end() ? -1 : it->second;
-  if (fd < 0) {
-    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-    if (fd < 0) {
-      int err = errno;
-      dir_fds_.erase(path);
-      return system_error("open directory " + quote(path), err);
-    }
-    dir_fds_[path] = fd;
-  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+  if (fd < 0) return system_error("open directory " + quote(path), errno);
+  // The handle judged is the one later calls on this dir go through.
+  if (auto it = dir_fds_.find(path); it != dir_fds_.end() && it->second >= 0) ::close(it->second);
+  dir_fds_[path] = fd;
   return facts_of(fd, false, path);
 }
 

@@ -78,8 +78,8 @@ class Fs {
   virtual Result<FileStat> stat_in(const std::string& dir, const std::string& name) = 0;
   // Whole regular file, refusing more than max_bytes; never blocks on a FIFO.
   virtual Result<std::string> read_file(const std::string& path, size_t max_bytes) = 0;
-  // Opens a dir, keeping the handle for list_dir, stat_in and read_in, and
-  // gives the facts of that handle. `follow`: the last component may be a
+  // Opens a dir afresh, keeping the handle for list_dir, stat_in and read_in
+  // on it, and gives the facts of that handle. `follow`: the last component may be a
   // symbolic link.
   virtual Result<FileFacts> open_dir(const std::string& path, bool follow) = 0;
   // dir/name opened once (non-blocking, no controlling terminal), refused

@@ -95,4 +95,14 @@ std::string insecure_reason(const FileFacts& facts, uint32_t euid) {
   return acl_reason(*acl, facts.st, euid);
 }
 
+std::string not_private_reason(const FileFacts& facts, uint32_t euid) {
+  if (auto why = insecure_reason(facts, euid); !why.empty()) return why;
+  if (facts.st.mode & S_IWGRP) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", facts.st.mode & 07777);
+    return "writable by group " + std::to_string(facts.st.gid) + " (mode " + text + ")";
+  }
+  return {};
+}
+
 }  // namespace cdi

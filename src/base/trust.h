@@ -38,4 +38,8 @@ std::string insecure_reason(const FileStat& st, uint32_t euid);
 // read or parsed.
 std::string insecure_reason(const FileFacts& facts, uint32_t euid);
 
+// Why a file or dir may not be treated as private to root and `euid` (a cache
+// whose content is believed): insecure_reason, and group write even for group 0.
+std::string not_private_reason(const FileFacts& facts, uint32_t euid);
+
 }  // namespace cdi

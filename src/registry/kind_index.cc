@@ -15,6 +15,8 @@
 #include "base/atomic_file.h"
 #include "base/hash.h"
 #include "base/text.h"
+#include "base/trust.h"
+#include "spec/codec/spec_codec.h"
 
 namespace cdi {
 
@@ -97,6 +99,12 @@ bool parse_entry(std::string_view line, std::string& name, uint64_t& dev, uint64
   return true;
 }
 
+// A name a listing may hold: a spec file name in the dir itself (never a path).
+bool listable(std::string_view name) {
+  return name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos &&
+         codec::spec_format_for(name).has_value();
+}
+
 }  // namespace
 
 std::string default_cache_dir() {
@@ -116,11 +124,30 @@ KindIndex::DirIndex& KindIndex::load(const std::string& spec_dir) {
   DirIndex& idx = dirs_[spec_dir];
   if (idx.loaded || !enabled()) return idx;
   idx.loaded = true;
-  // An index others could have written is not trusted (nor written to).
+  // An index others could have written is not trusted (nor written to): the
+  // dir and the file are judged on the handles they are read through.
   if (!cache_dir_usable()) return idx;
-  auto bytes = fs_.read_file(index_path(spec_dir), 8u << 20);
-  if (!bytes.ok()) return idx;
-  idx.raw = std::move(*bytes);
+  std::string path = index_path(spec_dir);
+  auto opened = fs_.read_in(cache_dir_, path_basename(path), 8u << 20, nullptr);
+  if (!opened.ok()) return idx;
+  if (auto why = not_private_reason(opened->file, fs_.euid()); !why.empty()) {
+    logger_.warn("kind index " + quote(path) + " ignored: it is " + why);
+    return idx;
+  }
+  idx.raw = std::move(opened->bytes);
+  if (!parse(idx, spec_dir)) {
+    logger_.debug("kind index " + quote(path) + " ignored: it is not one this version wrote");
+    idx = DirIndex();
+    idx.loaded = true;
+  }
+  return idx;
+}
+
+// Splits idx.raw into the listing and the entry lines. False: the file is
+// not a well-formed index of spec_dir, and none of it may be used. A listing
+// that leaves out a name the index holds a kind for (saving never does) is
+// stale: only the listing is dropped, and the dir is listed again.
+bool KindIndex::parse(DirIndex& idx, const std::string& spec_dir) {
   std::string_view rest = idx.raw;
   auto next_line = [&] {
     size_t nl = rest.find('\n');
@@ -128,31 +155,26 @@ KindIndex::DirIndex& KindIndex::load(const std::string& spec_dir) {
     rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
     return line;
   };
-  if (next_line() != kHeader || next_line() != "dir " + spec_dir) {
-    idx.raw.clear();
-    return idx;
-  }
+  if (next_line() != kHeader || next_line() != "dir " + spec_dir) return false;
   // "listing <dir identity> <count>", then that many names; or "listing -".
   std::string_view listing = next_line();
-  if (!listing.starts_with("listing ")) {
-    idx.raw.clear();
-    return idx;
-  }
+  if (!listing.starts_with("listing ")) return false;
   listing.remove_prefix(8);
   if (listing != "-") {
     size_t space = listing.rfind(' ');
     size_t count = 0;
     if (space == std::string_view::npos ||
         std::from_chars(listing.data() + space + 1, listing.data() + listing.size(), count).ec != std::errc()) {
-      idx.raw.clear();
-      return idx;
+      return false;
     }
     idx.listing_identity = std::string(listing.substr(0, space));
-    for (size_t i = 0; i < count && !rest.empty(); ++i) idx.listing.emplace_back(next_line());
-    if (idx.listing.size() != count) {
-      idx.listing_identity.clear();
-      idx.listing.clear();
+    for (size_t i = 0; i < count && !rest.empty(); ++i) {
+      std::string_view name = next_line();
+      // Names are spec files of the dir, sorted and unique, as saved.
+      if (!listable(name) || (!idx.listing.empty() && !(idx.listing.back() < name))) return false;
+      idx.listing.emplace_back(name);
     }
+    if (idx.listing.size() != count) return false;
   }
   while (!rest.empty()) {
     std::string_view line = next_line();
@@ -163,10 +185,22 @@ KindIndex::DirIndex& KindIndex::load(const std::string& spec_dir) {
       if (at != std::string_view::npos) ++at;
     }
     if (at == std::string_view::npos || at >= line.size()) continue;
+    if (!listable(line.substr(at))) return false;
     idx.lines.emplace_back(line.substr(at), line);
   }
   if (!std::is_sorted(idx.lines.begin(), idx.lines.end())) std::sort(idx.lines.begin(), idx.lines.end());
-  return idx;
+  if (!idx.listing_identity.empty()) {
+    auto listed = idx.listing.begin();
+    for (const auto& [name, line] : idx.lines) {
+      while (listed != idx.listing.end() && *listed < name) ++listed;
+      if (listed == idx.listing.end() || *listed != name) {
+        idx.listing_identity.clear();
+        idx.listing.clear();
+        break;
+      }
+    }
+  }
+  return true;
 }
 
 KindIndex::DirIndex& KindIndex::materialize(DirIndex& idx) {
@@ -262,13 +296,15 @@ bool KindIndex::cache_dir_usable() {
     logger_.debug("kind index off: cannot create " + quote(cache_dir_) + ": " + std::strerror(errno));
     return false;
   }
-  auto st = fs_.lstat(cache_dir_);
-  if (!st.ok() || !st->is_dir()) {
-    logger_.warn("kind index off: " + quote(cache_dir_) + " is not a directory");
+  auto facts = fs_.open_dir(cache_dir_, false);
+  if (!facts.ok()) {
+    int err = facts.error().sys_errno;
+    logger_.warn("kind index off: " + quote(cache_dir_) +
+                 (err == ENOTDIR || err == ELOOP ? " is not a directory" : ": " + facts.error().message));
     return false;
   }
-  if ((st->uid != 0 && st->uid != fs_.euid()) || (st->mode & 022) != 0) {
-    logger_.warn("kind index off: " + quote(cache_dir_) + " is writable by other users");
+  if (auto why = not_private_reason(*facts, fs_.euid()); !why.empty()) {
+    logger_.warn("kind index off: " + quote(cache_dir_) + " is " + why);
     return false;
   }
   usable_ = true;

@@ -62,6 +62,7 @@ class KindIndex {
     bool dirty = false;
   };
   DirIndex& load(const std::string& spec_dir);
+  bool parse(DirIndex& idx, const std::string& spec_dir);
   DirIndex& materialize(DirIndex& idx);
   bool cache_dir_usable();
 

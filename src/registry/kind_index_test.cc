@@ -1,6 +1,7 @@
 #include "registry/kind_index.h"
 
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fake_fs.h"
 #include "support/temp_dir.h"
 
 namespace cdi {
@@ -286,9 +288,9 @@ TEST_P(KindIndexUnusableTest, TurnsTheIndexOffWithAWarning) {
 INSTANTIATE_TEST_SUITE_P(
     Table, KindIndexUnusableTest,
     ::testing::Values(UnusableCase{"world_writable", [](const std::string& d) { ::chmod(d.c_str(), 0777); },
-                                   "writable by other users"},
+                                   "is writable by every user (mode 0777)"},
                       UnusableCase{"group_writable", [](const std::string& d) { ::chmod(d.c_str(), 0770); },
-                                   "writable by other users"},
+                                   "is writable by group 0 (mode 0770)"},
                       UnusableCase{"other_owner",
                                    [](const std::string& d) {
                                      if (::chown(d.c_str(), 4321, 4321) != 0) ::chmod(d.c_str(), 0777);
@@ -349,6 +351,122 @@ TEST_F(KindIndexListingTest, KeptWhileTheDirIsUnchanged) {
   replaced.ino = 100;
   EXPECT_FALSE(index.listing("/etc/cdi", replaced).has_value());
 }
+
+// ---- an index is believed only as far as its writer ---------------------------
+
+class KindIndexTamperTest : public KindIndexListingTest {
+ protected:
+  // Saves an index of /etc/cdi listing a.yaml and b.yaml, with kinds for both.
+  void SetUp() override {
+    KindIndexListingTest::SetUp();
+    fs.now = kNow;
+    KindIndex index(fs, log, cache());
+    index.record_listing(kDir, dir_stat(1'000), {"a.yaml", "b.yaml"});
+    index.record(kDir, "a.yaml", settled(1), "v/a");
+    index.record(kDir, "b.yaml", settled(2), "v/b");
+    index.save();
+    path = index.index_path(kDir);
+    text = read_index(index);
+    ASSERT_NE(text.find("listing "), std::string::npos) << text;
+  }
+  // Rewrites the saved file in place (same owner, mode and inode).
+  void rewrite(const std::string& from, const std::string& to) {
+    size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from << " in " << text;
+    text.replace(at, from.size(), to);
+    std::ofstream(path, std::ios::trunc) << text;
+  }
+  std::string path;
+  std::string text;
+};
+
+TEST_F(KindIndexTamperTest, UntouchedIndexIsUsed) {
+  KindIndex index(fs, log, cache());
+  EXPECT_EQ(index.listing(kDir, dir_stat(1'000)), (std::vector<std::string>{"a.yaml", "b.yaml"}));
+  EXPECT_EQ(index.lookup(kDir, "b.yaml", settled(2)), std::optional<std::string>("v/b"));
+}
+
+struct TamperCase {
+  const char* name;
+  std::string from;
+  std::string to;
+};
+
+void PrintTo(const TamperCase& c, std::ostream* os) { *os << c.name; }
+
+class KindIndexBadNameTest : public KindIndexTamperTest, public ::testing::WithParamInterface<TamperCase> {};
+
+TEST_P(KindIndexBadNameTest, DiscardsTheWholeIndex) {
+  rewrite(GetParam().from, GetParam().to);
+  KindIndex index(fs, log, cache());
+  EXPECT_EQ(index.listing(kDir, dir_stat(1'000)), std::nullopt);
+  EXPECT_EQ(index.lookup(kDir, "a.yaml", settled(1)), std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, KindIndexBadNameTest,
+                         ::testing::Values(TamperCase{"listing_parent_path", "\nb.yaml\n", "\n../b.yaml\n"},
+                                           TamperCase{"listing_subdir_path", "\nb.yaml\n", "\nsub/b.yaml\n"},
+                                           TamperCase{"listing_absolute_path", "\nb.yaml\n", "\n/etc/shadow.yaml\n"},
+                                           TamperCase{"listing_dot_dot", "\nb.yaml\n", "\n..\n"},
+                                           TamperCase{"listing_not_a_spec_name", "\nb.yaml\n", "\nb.txt\n"},
+                                           TamperCase{"listing_nul", "\nb.yaml\n", std::string("\nb\0.yaml\n", 9)},
+                                           TamperCase{"listing_unsorted", "\na.yaml\nb.yaml\n", "\nb.yaml\na.yaml\n"},
+                                           TamperCase{"listing_duplicate", "\na.yaml\nb.yaml\n", "\na.yaml\na.yaml\n"},
+                                           TamperCase{"entry_path", "v/b b.yaml", "v/b ../b.yaml"}),
+                         [](const ::testing::TestParamInfo<TamperCase>& i) { return i.param.name; });
+
+TEST_F(KindIndexTamperTest, ListingThatLeavesOutAnIndexedFileIsStale) {
+  // Saving never writes a kind for a name the listing lacks: the listing was cut.
+  rewrite("2\na.yaml\nb.yaml\n", "1\na.yaml\n");
+  KindIndex index(fs, log, cache());
+  EXPECT_EQ(index.listing(kDir, dir_stat(1'000)), std::nullopt);
+  EXPECT_EQ(index.lookup(kDir, "a.yaml", settled(1)), std::optional<std::string>("v/a"));
+}
+
+struct ForeignCase {
+  const char* name;
+  std::function<void(const std::string&)> spoil;  // applied to the index file
+  const char* warning;                            // nullptr: ignored without a warning
+};
+
+void PrintTo(const ForeignCase& c, std::ostream* os) { *os << c.name; }
+
+class KindIndexForeignFileTest : public KindIndexTamperTest, public ::testing::WithParamInterface<ForeignCase> {};
+
+TEST_P(KindIndexForeignFileTest, IsIgnored) {
+  GetParam().spoil(path);
+  KindIndex index(fs, log, cache());
+  EXPECT_EQ(index.listing(kDir, dir_stat(1'000)), std::nullopt);
+  EXPECT_EQ(index.lookup(kDir, "a.yaml", settled(1)), std::nullopt);
+  if (GetParam().warning != nullptr) {
+    EXPECT_TRUE(log.contains(LogLevel::warn, GetParam().warning))
+        << (log.entries.empty() ? "(no log)" : log.entries.back().message);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, KindIndexForeignFileTest,
+    ::testing::Values(ForeignCase{"other_owner",
+                                  [](const std::string& p) { ASSERT_EQ(::chown(p.c_str(), 4321, 4321), 0); },
+                                  "ignored: it is owned by uid 4321"},
+                      ForeignCase{"world_writable", [](const std::string& p) { ::chmod(p.c_str(), 0666); },
+                                  "ignored: it is writable by every user (mode 0666)"},
+                      ForeignCase{"group_writable", [](const std::string& p) { ::chmod(p.c_str(), 0620); },
+                                  "ignored: it is writable by group 0 (mode 0620)"},
+                      ForeignCase{"acl",
+                                  [](const std::string& p) {
+                                    std::string acl = testing::acl_with_user(4321, 6, 6);
+                                    ASSERT_EQ(
+                                        ::setxattr(p.c_str(), "system.posix_acl_access", acl.data(), acl.size(), 0), 0);
+                                  },
+                                  "ignored: it is writable by uid 4321 (access ACL)"},
+                      ForeignCase{"symlink",
+                                  [](const std::string& p) {
+                                    std::filesystem::rename(p, p + ".elsewhere");
+                                    std::filesystem::create_symlink(p + ".elsewhere", p);
+                                  },
+                                  nullptr}),
+    [](const ::testing::TestParamInfo<ForeignCase>& i) { return i.param.name; });
 
 TEST_F(KindIndexListingTest, ADirChangedWithinTheLastSecondIsNotKept) {
   fs.now = 100'000'000'000;
