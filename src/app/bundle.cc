@@ -1,5 +1,7 @@
 #include "app/bundle.h"
 
+#include <sys/stat.h>
+
 #include "base/atomic_file.h"
 #include "base/fs.h"
 #include "base/text.h"
@@ -35,9 +37,15 @@ Result<bool> adjust_requested(OciDocument& config, const std::string& source, Lo
 
 Result<bool> adjust_bundle(const std::string& bundle, Logger& logger, const InjectOptions& options) {
   std::string path = path_join(bundle, "config.json");
-  auto bytes = read_file_or_stdin(path, kMaxConfigBytes);
-  if (!bytes.ok()) return std::move(bytes).error();
-  auto config = OciDocument::parse(*bytes);
+  // Only a regular config.json is rewritten: a link would hand the rewrite
+  // (and its owner and mode) to whatever file it points at.
+  if (struct stat st{}; ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    return Error("is a symbolic link; only a regular config.json is injected, and it is left as it is").in_file(path);
+  }
+  RealFs fs;
+  auto opened = fs.read_in(bundle, "config.json", kMaxConfigBytes, nullptr);
+  if (!opened.ok()) return std::move(opened).error();
+  auto config = OciDocument::parse(opened->bytes);
   if (!config.ok()) {
     Error e = std::move(config).error();
     return std::move(e.in_file(path, e.line, e.column));
@@ -45,7 +53,9 @@ Result<bool> adjust_bundle(const std::string& bundle, Logger& logger, const Inje
   auto changed = adjust_requested(*config, path, logger, options);
   if (!changed.ok()) return std::move(changed).error();
   if (!*changed) return false;
-  CDI_TRY(write_file_atomic(path, config->serialize(true)));
+  AtomicWriteOptions write;
+  write.logger = &logger;
+  CDI_TRY(write_file_atomic(path, config->serialize(true), write));
   return true;
 }
 

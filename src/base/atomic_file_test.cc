@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/logger.h"
 #include "support/temp_dir.h"
 
 namespace cdi {
@@ -116,14 +117,17 @@ TEST_F(AtomicFileTest, OwnerKept) {
   EXPECT_EQ(st.st_uid, ::geteuid());
 }
 
-TEST_F(AtomicFileTest, SymlinkIsReplacedNotFollowed) {
-  // The link itself is replaced (rename does not follow it); the target is untouched.
-  spit(path("target"), "target", 0644);
+TEST_F(AtomicFileTest, SymlinkIsRefusedNeitherFollowedNorReplaced) {
+  // Following it would rewrite another file (taking its owner and mode); replacing it would turn the
+  // link into a file. Neither: the link and its target stay as they are.
+  spit(path("target"), "target", 0600);
   std::filesystem::create_symlink(path("target"), path("link"));
-  ASSERT_TRUE(write_file_atomic(path("link"), "new").ok());
+  Status st = write_file_atomic(path("link"), "new");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "\"" + path("link") + "\" is a symbolic link; only a regular file is replaced");
   EXPECT_EQ(slurp(path("target")), "target");
-  EXPECT_EQ(slurp(path("link")), "new");
-  EXPECT_FALSE(std::filesystem::is_symlink(path("link")));
+  EXPECT_TRUE(std::filesystem::is_symlink(path("link")));
+  EXPECT_EQ(names_in(tmp.path()), (std::vector<std::string>{"link", "target"}));
 }
 
 TEST_F(AtomicFileTest, MissingDirFails) {
@@ -185,6 +189,87 @@ TEST_F(AtomicFileTest, FailedWriteLeavesTheOriginalAndNoTempFile) {
   EXPECT_EQ(rc, 0) << "10: setrlimit failed, 11: the write succeeded, 12: another error";
   EXPECT_EQ(slurp(path("config.json")), "original");
   EXPECT_EQ(names_in(tmp.path()), std::vector<std::string>{"config.json"});
+}
+
+// ---- changed <=> success, with a fault at each step ------------------------------
+
+struct FaultCase {
+  const char* name;
+  const char* step;
+  bool o_tmpfile;  // false: the filesystem refuses O_TMPFILE (a named temporary file)
+  bool changed;    // the write succeeds (and warns) only when the fault comes after the rename
+};
+
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
+class AtomicFileFaultTest : public AtomicFileTest, public ::testing::WithParamInterface<FaultCase> {};
+
+TEST_P(AtomicFileFaultTest, ChangedIffSuccess) {
+  const FaultCase& c = GetParam();
+  spit(path("config.json"), "original", 0640);
+  MemoryLogger log;
+  AtomicWriteOptions o;
+  o.logger = &log;
+  o.fault = [&](std::string_view step) {
+    if (!c.o_tmpfile && step == "create") return EOPNOTSUPP;
+    return step == c.step ? EIO : 0;
+  };
+  Status st = write_file_atomic(path("config.json"), "replaced", o);
+  EXPECT_EQ(st.ok(), c.changed) << (st.ok() ? "ok" : st.error().to_string());
+  EXPECT_EQ(slurp(path("config.json")), c.changed ? "replaced" : "original");
+  EXPECT_EQ(mode_of(path("config.json")), 0640u);
+  EXPECT_EQ(names_in(tmp.path()), std::vector<std::string>{"config.json"}) << "no temporary file left";
+  if (c.changed) {
+    EXPECT_EQ(log.contains(LogLevel::warn, "was replaced, but the directory could not be synced"),
+              std::string_view(c.step) == "fsync-dir");
+  } else {
+    EXPECT_EQ(st.error().sys_errno, EIO);
+    EXPECT_TRUE(log.entries.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, AtomicFileFaultTest,
+    ::testing::Values(FaultCase{"create", "create", true, false}, FaultCase{"write", "write", true, false},
+                      FaultCase{"chmod", "chmod", true, false}, FaultCase{"fsync", "fsync", true, false},
+                      FaultCase{"link", "link", true, false}, FaultCase{"rename", "rename", true, false},
+                      FaultCase{"fsync_dir", "fsync-dir", true, true}, FaultCase{"named_write", "write", false, false},
+                      FaultCase{"named_fsync", "fsync", false, false},
+                      FaultCase{"named_rename", "rename", false, false},
+                      FaultCase{"named_fsync_dir", "fsync-dir", false, true}, FaultCase{"none", "", true, true},
+                      FaultCase{"named_none", "", false, true}),
+    [](const ::testing::TestParamInfo<FaultCase>& i) { return i.param.name; });
+
+TEST_F(AtomicFileTest, TemporaryFileHasNoNameUntilTheCommit) {
+  spit(path("config.json"), "original", 0644);
+  std::vector<std::vector<std::string>> seen;
+  AtomicWriteOptions o;
+  o.fault = [&](std::string_view step) {
+    if (step == "fsync" || step == "rename") seen.push_back(names_in(tmp.path()));
+    return 0;
+  };
+  ASSERT_TRUE(write_file_atomic(path("config.json"), "replaced", o).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::vector<std::string>{"config.json"}) << "written and synced without a name";
+  ASSERT_EQ(seen[1].size(), 2u) << "linked under a temporary name just before the rename";
+  EXPECT_TRUE(seen[1][0].starts_with(".config.json.cdi-hook-" + std::to_string(::getpid()) + "-")) << seen[1][0];
+}
+
+TEST_F(AtomicFileTest, DeadWritersTemporaryFilesAreRemoved) {
+  spit(path("config.json"), "original", 0644);
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  std::string dead_file = ".config.json.cdi-hook-" + std::to_string(dead) + "-123";
+  std::string live_file = ".config.json.cdi-hook-" + std::to_string(::getpid()) + "-456";
+  spit(path(dead_file), "left by a killed writer", 0644);
+  spit(path(live_file), "a writer still at work", 0644);
+  spit(path(".other.json.cdi-hook-" + std::to_string(dead) + "-1"), "another target's", 0644);
+  ASSERT_TRUE(write_file_atomic(path("config.json"), "replaced").ok());
+  EXPECT_EQ(names_in(tmp.path()),
+            (std::vector<std::string>{".config.json.cdi-hook-" + std::to_string(::getpid()) + "-456",
+                                      ".other.json.cdi-hook-" + std::to_string(dead) + "-1", "config.json"}));
 }
 
 TEST_F(AtomicFileTest, ReadFileOrStdin) {
