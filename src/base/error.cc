@@ -53,7 +53,7 @@ Error&& Error::with_context(std::string ctx) && { return std::move(with_context(
 std::string Error::located() const {
   std::string out;
   if (!file.empty()) {
-    out += file;
+    out += quote_if_needed(file);
     if (line > 0) {
       out += ":" + std::to_string(line);
       if (column > 0) out += ":" + std::to_string(column);

@@ -22,6 +22,13 @@ TEST(Error, FileLineColumnFieldAndMessage) {
             "/etc/cdi/vendor.yaml:12:7: devices[0].containerEdits.deviceNodes[1].type: invalid device type \"x\"");
 }
 
+TEST(Error, FileNameWithTerminalEscapesIsQuoted) {
+  Error e("m");
+  e.in_file("/etc/cdi/\x1b[31mred.yaml", 2, 3);
+  EXPECT_EQ(e.located(), "\"/etc/cdi/\\x1b[31mred.yaml\":2:3: m");
+  EXPECT_EQ(e.to_string().find('\x1b'), std::string::npos);
+}
+
 TEST(Error, LineWithoutColumn) {
   Error e("m");
   e.in_file("f.json", 3);

@@ -87,6 +87,12 @@ std::string quote(std::string_view s) {
   return out;
 }
 
+std::string quote_if_needed(std::string_view s) {
+  std::string quoted = quote(s);
+  if (quoted.size() == s.size() + 2) return std::string(s);  // nothing was escaped
+  return quoted;
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {

@@ -11,6 +11,12 @@ namespace cdi {
 // not valid UTF-8 escaped, so hostile input never reaches a terminal raw.
 std::string quote(std::string_view s);
 
+// A path (or name) as messages show it where it stands unquoted (a file:line:
+// prefix, a table column): as it is when quote() would only add the quotes,
+// else quote()d, so a file name holding terminal escapes never reaches a
+// terminal raw.
+std::string quote_if_needed(std::string_view s);
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::vector<std::string_view> split(std::string_view s, char sep);
 bool is_alpha(char c);

@@ -51,6 +51,25 @@ INSTANTIATE_TEST_SUITE_P(
                       QuoteCase{"max_code_point", "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""}),
     [](const ::testing::TestParamInfo<QuoteCase>& i) { return i.param.name; });
 
+class QuoteIfNeededTest : public ::testing::TestWithParam<QuoteCase> {};
+
+TEST_P(QuoteIfNeededTest, QuotesOnlyWhatNeedsEscaping) {
+  const QuoteCase& c = GetParam();
+  EXPECT_EQ(quote_if_needed(c.input), c.quoted);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, QuoteIfNeededTest,
+    ::testing::Values(QuoteCase{"plain_path", "/etc/cdi/nvidia.yaml", "/etc/cdi/nvidia.yaml"},
+                      QuoteCase{"spaces_and_utf8", "/etc/cdi/caf\xc3\xa9 x.yaml", "/etc/cdi/caf\xc3\xa9 x.yaml"},
+                      QuoteCase{"terminal_escape", "/etc/cdi/\x1b[31mred.yaml", "\"/etc/cdi/\\x1b[31mred.yaml\""},
+                      QuoteCase{"newline", "a\nb.yaml", "\"a\\nb.yaml\""},
+                      QuoteCase{"c1_csi", "a\xc2\x9b.yaml", "\"a\\xc2\\x9b.yaml\""},
+                      QuoteCase{"invalid_utf8", "a\xff.yaml", "\"a\\xff.yaml\""},
+                      QuoteCase{"double_quote", "a\"b", "\"a\\\"b\""}, QuoteCase{"backslash", "a\\b", "\"a\\\\b\""},
+                      QuoteCase{"empty", "", ""}),
+    [](const ::testing::TestParamInfo<QuoteCase>& i) { return i.param.name; });
+
 TEST(Split, KeepsEmptyFields) {
   EXPECT_EQ(split("a,b", ','), (std::vector<std::string_view>{"a", "b"}));
   EXPECT_EQ(split("", ','), (std::vector<std::string_view>{""}));

@@ -31,9 +31,10 @@ struct InjectCmdOptions {
 std::string explain_text(const InjectReport& report) {
   std::string out = "devices: " + (report.devices.empty() ? std::string("(none)") : join(report.devices, ", ")) + "\n";
   for (const auto& e : report.edits) {
-    std::string from = e.category.starts_with("guest") ? "guest map " + e.spec_file
-                       : e.device.empty()              ? "spec-level edits of " + e.spec_file
-                                                       : "device " + e.device + " of " + e.spec_file;
+    std::string file = quote_if_needed(e.spec_file);
+    std::string from = e.category.starts_with("guest") ? "guest map " + file
+                       : e.device.empty()              ? "spec-level edits of " + file
+                                                       : "device " + e.device + " of " + file;
     out += e.category + ": " + e.summary + "  <- " + from + "\n";
   }
   return out;

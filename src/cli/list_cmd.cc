@@ -60,8 +60,10 @@ std::vector<Row> rows_of(const Registry& r) {
 }
 
 std::string status_text(const Row& row) {
-  if (row.status == "shadowed") return "shadowed by " + join(row.others, ", ");
-  if (row.status == "conflict") return "conflict with " + join(row.others, ", ") + " (unusable)";
+  std::vector<std::string> others;
+  for (const auto& f : row.others) others.push_back(quote_if_needed(f));
+  if (row.status == "shadowed") return "shadowed by " + join(others, ", ");
+  if (row.status == "conflict") return "conflict with " + join(others, ", ") + " (unusable)";
   return "ok";
 }
 
@@ -113,12 +115,14 @@ std::string print_text(const Registry& r, const ListOptions& o) {
   if (o.specs) {
     cells.push_back({"SPEC FILE", "PRIORITY", "KIND", "CDIVERSION", "DEVICES"});
     for (const auto& s : r.specs()) {
-      cells.push_back({s->path, std::to_string(s->priority), s->kind, s->version, std::to_string(s->devices.size())});
+      cells.push_back({quote_if_needed(s->path), std::to_string(s->priority), s->kind, s->version,
+                       std::to_string(s->devices.size())});
     }
   } else {
     cells.push_back({"DEVICE", "SPEC FILE", "PRIORITY", "STATUS"});
     for (const auto& row : rows_of(r)) {
-      cells.push_back({row.name, row.spec->path, std::to_string(row.spec->priority), status_text(row)});
+      cells.push_back(
+          {row.name, quote_if_needed(row.spec->path), std::to_string(row.spec->priority), status_text(row)});
     }
   }
   return table(cells) + problems_text(r);

@@ -107,7 +107,7 @@ int print_text(const std::vector<SpecCheckResult>& results, const std::vector<Er
   for (const auto& r : results) {
     out += problem_lines(r);
     if (r.valid()) {
-      out += r.path + ": valid (kind " + r.spec->kind + ", cdiVersion " + r.spec->version + ", " +
+      out += quote_if_needed(r.path) + ": valid (kind " + r.spec->kind + ", cdiVersion " + r.spec->version + ", " +
              std::to_string(r.spec->devices.size()) + (r.spec->devices.size() == 1 ? " device)\n" : " devices)\n");
       continue;
     }
