@@ -267,7 +267,7 @@ Result<OpenedFile> RealFs::read_in(const std::string& dir, const std::string& na
   if (dfd < 0) {
     int err = errno;
     dir_fds_.erase(dir);
-    return system_error("open directory " + quote(dir), err);
+    return system_error("open " + quote(path), err);
   }
   Fd fd(::openat(dfd, name.c_str(), kReadFlags | O_NOFOLLOW));
   if (fd.get() < 0) {
