@@ -16,6 +16,7 @@
 #include "base/logger.h"
 #include "fuzz_check.h"
 #include "registry/kind_index.h"
+#include "spec/codec/spec_codec.h"
 
 namespace {
 
@@ -74,10 +75,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string spec_dir = kSpecDir;
 
   // The lines of the input double as file names for lookups and a listing.
-  std::vector<std::string> names;
+  std::vector<std::string> names{"fuzz.yaml"};  // a scan lists every file it records a kind for
   for (std::string& line : cdi::fuzz::split(bytes, '\n')) {
-    // Names as a directory listing gives them: no '/', no NUL.
-    bool listable = !line.empty() && line.find_first_of(std::string_view("/\0", 2)) == std::string::npos;
+    // Names as a scan keeps them from a directory listing: spec file names, no '/', no NUL.
+    bool listable = line.find_first_of(std::string_view("/\0", 2)) == std::string::npos &&
+                    cdi::codec::spec_format_for(line).has_value();
     if (listable && names.size() < 64) names.push_back(std::move(line));
   }
   std::sort(names.begin(), names.end());

@@ -252,8 +252,9 @@ void KindIndex::record(const std::string& spec_dir, const std::string& name, con
                        const std::string& kind) {
   if (!enabled()) return;
   DirIndex& idx = materialize(load(spec_dir));
-  bool storable =
-      name.find('\n') == std::string::npos && kind.find_first_of(" \n") == std::string::npos && !kind.empty();
+  // Only what a later read accepts is stored.
+  bool storable = listable(name) && name.find('\n') == std::string::npos &&
+                  kind.find_first_of(" \n") == std::string::npos && !kind.empty();
   int64_t newest = std::max(st.mtime_ns, st.ctime_ns);
   if (!storable || newest > fs_.now_ns() - kRacyWindowNs) {
     if (idx.entries.erase(name) > 0) idx.dirty = true;
@@ -323,7 +324,10 @@ void KindIndex::record_listing(const std::string& spec_dir, const FileStat& dir_
   if (!enabled()) return;
   DirIndex& idx = load(spec_dir);
   bool storable = std::max(dir_st.mtime_ns, dir_st.ctime_ns) <= fs_.now_ns() - kRacyWindowNs;
-  for (const auto& n : names) storable = storable && n.find('\n') == std::string::npos;
+  for (size_t i = 0; i < names.size(); ++i) {
+    storable = storable && listable(names[i]) && names[i].find('\n') == std::string::npos &&
+               (i == 0 || names[i - 1] < names[i]);
+  }
   std::string identity = storable ? dir_identity_text(dir_st) : std::string();
   if (identity == idx.listing_identity && (identity.empty() || names == idx.listing)) return;
   idx.listing_identity = std::move(identity);
