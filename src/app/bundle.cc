@@ -53,9 +53,12 @@ Result<bool> adjust_bundle(const std::string& bundle, Logger& logger, const Inje
   auto changed = adjust_requested(*config, path, logger, options);
   if (!changed.ok()) return std::move(changed).error();
   if (!*changed) return false;
+  // A config injected before gives the same bytes again: leave the file as it is.
+  std::string out = config->serialize(true);
+  if (out == opened->bytes) return false;
   AtomicWriteOptions write;
   write.logger = &logger;
-  CDI_TRY(write_file_atomic(path, config->serialize(true), write));
+  CDI_TRY(write_file_atomic(path, out, write));
   return true;
 }
 

@@ -23,7 +23,7 @@ Result<bool> adjust_requested(OciDocument& config, const std::string& source, Lo
                               const InjectOptions& options);
 
 // The same for <bundle>/config.json, rewritten atomically (mode and owner kept)
-// only when it changed. Errors name the file.
+// only when its bytes change (a config injected before is left alone). Errors name the file.
 Result<bool> adjust_bundle(const std::string& bundle, Logger& logger, const InjectOptions& options);
 
 }  // namespace cdi::cli

@@ -190,7 +190,7 @@ class Translator {
   static Error config_error(Error e) { return std::move(e).with_context("OCI config"); }
 
   void note(std::string category, std::string summary) {
-    if (explain_) report_.edits.push_back({std::move(category), std::move(summary), map_.file, ""});
+    if (explain_) report_.edits.push_back({std::move(category), std::move(summary), map_.file, "", ""});
   }
 
   // The object at parent[key], null when absent or null.

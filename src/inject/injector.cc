@@ -113,22 +113,22 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
   }
 
   InjectReport report;
-  std::vector<std::pair<const Spec*, const Device*>> pairs;
   for (const auto& d : r.defs) {
-    pairs.emplace_back(d.spec.get(), d.device);
     report.devices.push_back(d.qualified_name());
     if (std::find(report.spec_files.begin(), report.spec_files.end(), d.spec->path) == report.spec_files.end()) {
       report.spec_files.push_back(d.spec->path);
     }
   }
-  auto* explain = options.explain ? &report.edits : nullptr;
+  auto plan = plan_devices(r.defs, fs, oci_container_view(config));
+  if (!plan.ok()) return std::move(plan).error();
   if (options.discard_on_error) {
-    CDI_TRY(apply_edits(config, merge_order(pairs), fs, explain));
-    return report;
+    CDI_TRY(apply_plan_to_config(config, *plan));
+  } else {
+    OciDocument edited = config.clone();
+    CDI_TRY(apply_plan_to_config(edited, *plan));
+    config = std::move(edited);
   }
-  OciDocument edited = config.clone();
-  CDI_TRY(apply_edits(edited, merge_order(pairs), fs, explain));
-  config = std::move(edited);
+  if (options.explain) report.edits = explain_plan(*plan);
   return report;
 }
 

@@ -109,6 +109,25 @@ class HookStateTest(h.TestCase):
         self.assertEqual(c["process"]["x-extra"], "kept")
         self.assertEqual(list(c)[:len(config)], list(config))
 
+    def test_a_second_pass_changes_nothing(self):
+        # A hook and a runtime wrapper both configured, or a retried create, inject the same config
+        # twice: the second pass must not add the spec's hooks and cgroup rules again.
+        spec = h.basic_spec(self.tmp, kind="vendor.example/twice")
+        spec["containerEdits"]["hooks"] = [{"hookName": "createContainer", "path": "/usr/bin/true",
+                                            "args": ["true", "spec"]}]
+        spec["devices"][1]["containerEdits"]["hooks"] = [{"hookName": "poststop", "path": "/usr/bin/true"}]
+        self.write_spec("twice.yaml", spec)
+        bundle = self.make_bundle(h.oci_config({"cdi.k8s.io/e2e": "vendor.example/twice=null,vendor.example/twice=zero"}))
+        path = os.path.join(bundle, "config.json")
+        self.assertOk(self.hook(h.oci_state(bundle)), stdout_empty=True)
+        once, once_stat = h.read_bytes(path), os.stat(path)
+        c = h.load_json(path)
+        self.assertEqual(len(c["hooks"]["createContainer"]), 1)
+        self.assertEqual(len(h.cgroup_rules(c)), 3)  # the deny-all and one rule per node
+        self.assertOk(self.hook(h.oci_state(bundle)), stdout_empty=True)
+        self.assertFileUntouched(path, once, once_stat)  # same bytes, not even rewritten
+        self.assertOnlyConfig(bundle)
+
 
 if __name__ == "__main__":
     unittest.main()
