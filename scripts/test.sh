@@ -6,7 +6,8 @@
 #            and compat included) against the sanitized binary, and the fuzz corpus replay
 #   fuzz     the libFuzzer build: every seed corpus replayed, then each target fuzzed FUZZ_SECONDS (20)
 #   lint     checks of the tree itself (layering, a repository that stands alone, formatting)
-# Usage: scripts/test.sh [STAGE...] [-- CTEST_ARGS...]     (no stage: all four, in that order)
+# Usage: scripts/test.sh [STAGE...] [-- CTEST_ARGS...]     (no stage: release, fuzz and lint; asan joins
+# them once it has passed whole in a fresh clone)
 #
 # Quiet when all is well: one line per stage. What failed is shown whole (the build's log, or each
 # failing test's output); the full logs are in build/logs/. The last line counts every test run:
