@@ -222,6 +222,8 @@ void Registry::scan_file(const std::string& dir, const std::string& name, codec:
   spec.priority = priority;
   std::vector<Error> errors = validate_spec(spec, options_.validate);
   if (!errors.empty()) {
+    // Positions are found only now, so a valid spec never pays for them.
+    codec::locate_errors(*tape, errors);
     SpecProblem p;
     p.path = path;
     p.priority = priority;

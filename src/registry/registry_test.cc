@@ -249,6 +249,24 @@ TEST_F(RegistryTest, RecordPositionsLocatesValidationErrors) {
             "expected KEY=VALUE");
 }
 
+// Without recorded positions (the hook, inject, list) a validation error is located
+// once it is found, so every front end gets file:line:column.
+TEST_F(RegistryTest, ValidationErrorsAreLocatedWithoutRecordedPositions) {
+  fs.add_file(kEtc + "/a.yaml",
+              "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: d\n  containerEdits:\n"
+              "    env: [OK=1, NOTOK]\n    deviceNodes: [{path: /dev/x, major: 4096}]\n");
+  Registry& r = load({"v.com/c"});
+  ASSERT_EQ(r.problems().size(), 1u);
+  ASSERT_EQ(r.problems()[0].errors.size(), 2u);
+  EXPECT_EQ(r.problems()[0].errors[0].located(),
+            "/etc/cdi/a.yaml:6:17: devices[0].containerEdits.env[1]: invalid environment variable \"NOTOK\": "
+            "expected KEY=VALUE");
+  EXPECT_EQ(r.problems()[0].errors[1].located(),
+            "/etc/cdi/a.yaml:7:41: devices[0].containerEdits.deviceNodes[0].major: device major 4096 is above 4095, "
+            "the largest Linux has");
+  EXPECT_THAT(resolve_tag(r, "v.com/c=d"), HasSubstr("/etc/cdi/a.yaml:6:17: "));
+}
+
 // ---- directories ----------------------------------------------------------------
 
 TEST_F(RegistryTest, MissingDirSkippedQuietly) {

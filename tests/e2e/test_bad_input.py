@@ -149,6 +149,14 @@ class BadInputTest(h.TestCase):
                     self.assertIn(list(files)[0], self.log_text())
             shutil.rmtree(d)
 
+    def test_semantic_errors_carry_line_and_column_in_every_front_end(self):
+        # Not only validate: the hook (both modes), inject and list locate a spec's semantic errors too.
+        d = self.fresh_spec_dir("located", {"bad.yaml": yaml_spec("    env: [OK=1, NOTOK]\n")})
+        where = os.path.join(d, "bad.yaml") + ":6:17: devices[0].containerEdits.env[1]: invalid environment variable"
+        self.check_all_modes([d], [where, DEVICE], label="located")
+        r = h.run(["list", "--spec-dir", d])
+        self.assertIn(where, r.stdout.decode() + r.stderr, r)
+
     def test_conflict_leaves_the_other_devices_usable(self):
         _, files, _, _ = next(c for c in SPEC_CASES if c[0] == "same-priority conflict")
         d = self.fresh_spec_dir("conflict", files)

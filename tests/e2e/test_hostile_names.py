@@ -44,7 +44,7 @@ class HostileNamesTest(h.TestCase):
         self.assertNoRawEscapes(r)
         out = r.stdout.decode()
         self.assertIn('%s=ok  "%s"' % (KIND, self.shown_good), out)
-        self.assertIn('  "%s": devices[0].name' % self.shown_bad, out)
+        self.assertIn('  "%s":4:9: devices[0].name' % self.shown_bad, out)
         # JSON output escapes on its own (\u001b) and stays parseable.
         r = h.run(["list", "--spec-dir", self.spec_dir, "--output", "json"])
         self.assertNoRawEscapes(r)
@@ -52,7 +52,7 @@ class HostileNamesTest(h.TestCase):
 
     def test_hook_error_and_log(self):
         r = self.hook(h.oci_config({"cdi.k8s.io/e2e": KIND + "=bad"}), extra=["--log-level", "debug"])
-        self.assertFailure(r, '"%s": devices[0].name' % self.shown_bad)
+        self.assertFailure(r, '"%s":4:9: devices[0].name' % self.shown_bad)
         self.assertNoRawEscapes(r)
         self.assertIn(self.shown_bad, self.log_text())
 
