@@ -215,6 +215,8 @@ void Registry::scan_file(const std::string& dir, const std::string& name, codec:
     if (*kind == kNoKind) unparsed_.push_back({dir, name, format, priority, false});
     return;
   }
+  // The tape holds all that decoding needs: the bytes go before the spec is built.
+  std::string().swap(opened->bytes);
   if (!parsed) parsed = decode(tape, decode_options);
   if (!parsed->ok()) return file_problem(std::move(*parsed).error(), *kind == kNoKind ? "" : *kind, false);
   Spec spec = std::move(**parsed);

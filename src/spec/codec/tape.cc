@@ -56,12 +56,12 @@ void Tape::close(EventType type, int line, int column) {
   push(type, line, column, {});
 }
 
-void Tape::copy(size_t begin, size_t end) {
+void Tape::copy(size_t begin, size_t end, size_t max_events) {
   // Grow geometrically: an exact reserve per alias would copy the whole tape
   // each time (quadratic in the number of aliases). No reallocation happens
   // below, so copying elements of the vector into itself is safe.
   size_t needed = events.size() + (end - begin);
-  if (needed > events.capacity()) events.reserve(std::max(needed, 2 * events.capacity()));
+  if (needed > events.capacity()) events.reserve(std::max(needed, std::min(2 * events.capacity(), max_events)));
   for (size_t i = begin; i < end; ++i) events.push_back(events[i]);
 }
 

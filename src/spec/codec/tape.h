@@ -41,8 +41,12 @@ struct Event {
 static_assert(sizeof(Event) == 16);
 
 struct Limits {
-  size_t max_depth = 64;          // nesting of mappings and sequences
-  size_t max_events = 4'000'000;  // after alias expansion
+  size_t max_depth = 64;  // nesting of mappings and sequences
+  // After alias expansion. A spec of the usual shape runs 12 to 15 bytes a
+  // node, so a 16 MiB one has about 1.3 million; this bounds the memory a
+  // denser (or aliased) document can take: 16 bytes a node on the tape, and
+  // at most a string (32 bytes) a node in the decoded spec.
+  size_t max_events = 2'000'000;
 };
 
 class Tape {
@@ -66,8 +70,9 @@ class Tape {
   void scalar(ScalarStyle style, int line, int column, std::string_view text, std::string_view tag = {});
   void open(EventType type, int line, int column, std::string_view tag = {});
   void close(EventType type, int line, int column);
-  // Appends a copy of events [begin, end), a whole node (alias expansion).
-  void copy(size_t begin, size_t end);
+  // Appends a copy of events [begin, end), a whole node (alias expansion);
+  // the event vector never reserves room for more than `max_events`.
+  void copy(size_t begin, size_t end, size_t max_events);
   size_t open_depth() const { return open_.size(); }
   size_t text_bytes() const { return text_.size(); }
 

@@ -183,7 +183,7 @@ class TapeBuilder {
                    " nodes after alias expansion")
           .at(line_of(e.start_mark), column_of(e.start_mark));
     }
-    tape_.copy(begin, end);
+    tape_.copy(begin, end, limits_.max_events);
     return {};
   }
 
