@@ -48,11 +48,15 @@ def build_go_peer():
         env = dict(os.environ, GO111MODULE="off", GOPATH=gopath + ":/usr/share/gocode",
                    GOCACHE=os.path.join(out_dir, "go-cache"), GOFLAGS="", CGO_ENABLED="0")
         binary = os.path.join(out_dir, "go-peer")
+        # Built under a name of its own, then renamed: test modules that build it at the same time
+        # (ctest -j) never run a half-written binary.
+        building = "%s.%d" % (binary, os.getpid())
         source = os.path.join(HERE, "..", "..", "tools", "go-peer")
-        p = subprocess.run([go, "build", "-o", binary, "."], cwd=source, env=env,
+        p = subprocess.run([go, "build", "-o", building, "."], cwd=source, env=env,
                            capture_output=True, text=True, timeout=600)
         if p.returncode != 0:
             raise AssertionError("go build of go-peer failed:\n" + p.stdout + p.stderr)
+        os.replace(building, binary)
         return binary
     finally:
         shutil.rmtree(gopath, ignore_errors=True)
