@@ -29,7 +29,8 @@ Result<bool> adjust_requested(OciDocument& config, const std::string& source, Lo
   }
   if (devices->empty() && !options.guest_map) return false;
   RealFs fs;
-  auto report = adjust_config(config, *devices, fs, logger, options);
+  Registry registry(fs, logger, options.registry);  // one-shot: this injection's only
+  auto report = adjust_config(config, *devices, registry, fs, logger, options);
   if (!report.ok()) return locate_config_error(std::move(report).error(), source);
   if (!report->devices.empty()) logger.info("injected " + join(report->devices, ", "));
   return true;

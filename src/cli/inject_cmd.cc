@@ -95,7 +95,8 @@ int run_inject(const InjectCmdOptions& o) {
   bool changed = false;
   if (!devices.empty() || options.guest_map) {
     RealFs fs;
-    auto injected = adjust_config(*config, devices, fs, **logger, options);
+    Registry registry(fs, **logger, options.registry);
+    auto injected = adjust_config(*config, devices, registry, fs, **logger, options);
     if (!injected.ok()) return report(locate_config_error(injected.error(), source));
     result = std::move(*injected);
     changed = true;

@@ -34,27 +34,11 @@ struct Row {
   std::vector<std::string> others;
 };
 
+// Each definition with the status the registry gave it.
 std::vector<Row> rows_of(const Registry& r) {
   std::vector<Row> rows;
   for (const auto& [name, defs] : r.definitions()) {
-    int top = defs.front().spec->priority;
-    std::vector<std::string> top_files;
-    for (const auto& d : defs) {
-      if (d.spec->priority == top) top_files.push_back(d.spec->path);
-    }
-    for (const auto& d : defs) {
-      Row row{name, d.spec.get(), "ok", {}};
-      if (d.spec->priority < top) {
-        row.status = "shadowed";
-        row.others = top_files;
-      } else if (top_files.size() > 1) {
-        row.status = "conflict";
-        for (const auto& f : top_files) {
-          if (f != d.spec->path) row.others.push_back(f);
-        }
-      }
-      rows.push_back(std::move(row));
-    }
+    for (const auto& d : defs) rows.push_back({name, d.spec.get(), std::string(to_string(d.status)), d.others});
   }
   return rows;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "base/fs.h"
 #include "base/text.h"
@@ -31,7 +32,8 @@ struct Target {
   std::string dir;
 };
 
-// Expands dirs to their spec files; a missing default dir is not a problem.
+// Expands dirs to their spec files (listed as the registry lists a spec
+// dir); a missing default dir is not a problem.
 std::vector<Target> expand(Fs& fs, const std::vector<std::string>& paths, bool defaults, std::vector<Error>& problems) {
   std::vector<Target> out;
   for (size_t i = 0; i < paths.size(); ++i) {
@@ -46,37 +48,55 @@ std::vector<Target> expand(Fs& fs, const std::vector<std::string>& paths, bool d
       out.push_back({p, static_cast<int>(i), ""});
       continue;
     }
-    auto entries = fs.list_dir(p);
-    if (!entries.ok()) {
-      problems.push_back(Error(entries.error().message).in_file(p));
+    auto names = list_spec_files(fs, p);
+    if (!names.ok()) {
+      problems.push_back(Error(names.error().message).in_file(p));
       continue;
     }
-    for (const auto& e : *entries) {
-      if (codec::spec_format_for(e.name)) out.push_back({path_join(p, e.name), static_cast<int>(i), p});
-    }
+    for (const auto& name : *names) out.push_back({path_join(p, name), static_cast<int>(i), p});
   }
   return out;
 }
 
-// Same-priority definitions of one name in two files: neither is usable.
-void find_conflicts(std::vector<SpecCheckResult>& results, const std::vector<Target>& targets) {
-  std::map<std::pair<int, std::string>, size_t> first;
+// Same-priority definitions of one name in two files, as the registry over
+// the dirs given sees them: each file after the first is told.
+void find_conflicts(Fs& fs, std::vector<SpecCheckResult>& results, const std::vector<Target>& targets,
+                    bool check_permissions) {
+  RegistryOptions ro;
+  for (const auto& t : targets) {
+    if (!t.dir.empty() && (ro.spec_dirs.empty() || ro.spec_dirs.back() != t.dir)) ro.spec_dirs.push_back(t.dir);
+  }
+  if (ro.spec_dirs.empty()) return;
+  ro.check_permissions = check_permissions;
+  ro.cache_dir = "";
+  NullLogger quiet;  // the files' own problems are reported by their checks
+  Registry registry(fs, quiet, ro);
+  registry.load_all();
+  std::map<std::string, size_t> result_of;
   for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i].spec || targets[i].dir.empty()) continue;
-    const Spec& s = *results[i].spec;
-    for (size_t d = 0; d < s.devices.size(); ++d) {
-      std::string name = s.kind + "=" + s.devices[d].name;
-      auto [it, fresh] = first.emplace(std::pair(targets[i].priority, name), i);
-      if (fresh || it->second == i) continue;
-      Error e("device " + quote(name) + " is also defined in " + quote(results[it->second].path) +
+    if (!targets[i].dir.empty()) result_of.emplace(results[i].path, i);
+  }
+  std::vector<std::tuple<size_t, size_t, Error>> found;  // result, device index, problem
+  for (const auto& [name, defs] : registry.definitions()) {
+    for (const auto& d : defs) {
+      if (d.same_priority.size() < 2 || d.same_priority.front() == d.spec->path) continue;
+      auto it = result_of.find(d.spec->path);
+      if (it == result_of.end() || !results[it->second].spec) continue;
+      size_t index = static_cast<size_t>(d.device - d.spec->devices.data());
+      Error e("device " + quote(name) + " is also defined in " + quote(d.same_priority.front()) +
               " (same spec dir): runtimes can use neither definition");
-      e.field = "devices[" + std::to_string(d) + "].name";
-      auto pos = s.positions.find(e.field);
-      if (pos != s.positions.end()) e.at(pos->second.line, pos->second.column);
-      e.in_file(results[i].path, e.line, e.column);
-      results[i].problems.push_back(std::move(e));
+      e.field = "devices[" + std::to_string(index) + "].name";
+      const auto& positions = results[it->second].spec->positions;
+      auto pos = positions.find(e.field);
+      if (pos != positions.end()) e.at(pos->second.line, pos->second.column);
+      e.in_file(d.spec->path, e.line, e.column);
+      found.emplace_back(it->second, index, std::move(e));
     }
   }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+  });
+  for (auto& [i, index, e] : found) results[i].problems.push_back(std::move(e));
 }
 
 // Problems and warnings of one file in line order; a warning says so.
@@ -162,7 +182,7 @@ int run_validate(const ValidateOptions& o) {
   check.check_permissions = !o.allow_insecure;
   std::vector<SpecCheckResult> results;
   for (const auto& t : targets) results.push_back(check_spec_file(fs, t.path, check));
-  find_conflicts(results, targets);
+  find_conflicts(fs, results, targets, !o.allow_insecure);
   return o.output == OutputFormat::json ? print_json(results, general) : print_text(results, general);
 }
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "base/text.h"
-#include "registry/spec_wait.h"
+#include "registry/spec_cache.h"
 #include "spec/annotations.h"
 #include "spec/qualified_name.h"
 
@@ -50,76 +50,45 @@ std::vector<std::string> unique_in_order(const std::vector<std::string>& names) 
   return out;
 }
 
-struct Resolved {
-  std::vector<DeviceDefinition> defs;
-  std::vector<Error> errors;
-};
-
-Resolved resolve_all(Registry& registry, const std::vector<std::string>& names, const std::set<std::string>& kinds) {
-  registry.load(kinds);
-  Resolved r;
-  for (const auto& n : names) {
-    auto def = registry.resolve(n);
-    if (def.ok()) {
-      r.defs.push_back(*def);
-    } else {
-      r.errors.push_back(std::move(def).error().for_device(n));
-    }
-  }
-  return r;
-}
-
-// Rescans on every change in the spec dirs until all names resolve or time is up.
-Result<Resolved> wait_for_devices(Registry& registry, Resolved first, const std::vector<std::string>& names,
-                                  const std::set<std::string>& kinds, Fs& fs, Logger& logger,
-                                  const InjectOptions& options) {
-  auto deadline = SpecDirWatch::Clock::now() + options.wait;
-  auto watch = SpecDirWatch::create(options.registry.spec_dirs, logger);
-  if (!watch.ok()) return std::move(watch).error().with_context("waiting for CDI specs");
-  logger.info("waiting up to " + std::to_string(options.wait.count()) + " ms for " + first.errors.front().to_string());
-  Resolved r = std::move(first);
-  for (;;) {
-    fs.forget_handles();
-    r = resolve_all(registry, names, kinds);  // the watch is armed: no change between scans is missed
-    if (r.errors.empty()) return r;
-    auto changed = (*watch)->wait(deadline);
-    if (!changed.ok()) return std::move(changed).error().with_context("waiting for CDI specs");
-    if (!*changed) return r;
-    logger.debug("spec dirs changed; scanning again");
-  }
-}
-
 }  // namespace
 
-Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::string>& requested, Fs& fs,
-                                    Logger& logger, const InjectOptions& options) {
-  std::vector<std::string> names = unique_in_order(requested);
+Result<Resolution> resolve_devices(Registry& registry, const std::vector<std::string>& names,
+                                   std::chrono::milliseconds wait, Logger& logger, const SpecCacheOptions& cache) {
   std::set<std::string> kinds;
   for (const auto& n : names) {
     auto q = parse_qualified_name(n);
     if (!q.ok()) return std::move(q).error();
     kinds.insert(q->kind());
   }
-  Registry registry(fs, logger, options.registry);
-  Resolved r = resolve_all(registry, names, kinds);
-  if (!r.errors.empty() && options.wait.count() > 0) {
-    auto waited = wait_for_devices(registry, std::move(r), names, kinds, fs, logger, options);
-    if (!waited.ok()) return std::move(waited).error();
-    r = std::move(*waited);
-  }
+  registry.load(kinds);
+  Resolution r = registry.resolve_all(names);
+  if (r.complete() || wait.count() <= 0) return r;
+  auto deadline = SpecCache::Clock::now() + wait;
+  logger.info("waiting up to " + std::to_string(wait.count()) + " ms for " + r.errors.front().to_string());
+  // The cache watches the dirs before it looks again, so no change is missed,
+  // and then reads only the files that change.
+  auto watched = SpecCache::create(registry, logger, cache);
+  return watched->resolve(names, deadline);
+}
+
+Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::string>& requested, Registry& registry,
+                                    Fs& fs, Logger& logger, const InjectOptions& options) {
+  auto resolved = resolve_devices(registry, unique_in_order(requested), options.wait, logger, options.cache);
+  if (!resolved.ok()) return std::move(resolved).error();
+  Resolution& r = *resolved;
   if (!r.errors.empty()) {
     for (size_t i = 1; i < r.errors.size(); ++i) logger.error(r.errors[i].to_string());
     return std::move(r.errors.front());
   }
 
   InjectReport report;
-  for (const auto& d : r.defs) {
+  for (const auto& d : r.devices) {
     report.devices.push_back(d.qualified_name());
     if (std::find(report.spec_files.begin(), report.spec_files.end(), d.spec->path) == report.spec_files.end()) {
       report.spec_files.push_back(d.spec->path);
     }
   }
-  auto plan = plan_devices(r.defs, fs, oci_container_view(config));
+  auto plan = plan_devices(r.devices, fs, oci_container_view(config));
   if (!plan.ok()) return std::move(plan).error();
   if (options.discard_on_error) {
     CDI_TRY(apply_plan_to_config(config, *plan));
@@ -132,11 +101,11 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
   return report;
 }
 
-Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs, Logger& logger,
-                                   const InjectOptions& options) {
+Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Registry& registry,
+                                   Fs& fs, Logger& logger, const InjectOptions& options) {
   if (!options.guest_map) {
     if (devices.empty()) return InjectReport{};
-    return inject_devices(config, devices, fs, logger, options);
+    return inject_devices(config, devices, registry, fs, logger, options);
   }
   // The map's lookups first: a bad map fails before any wait for specs.
   auto resolved = resolve_guest_map(*options.guest_map, fs, options.sysfs_root);
@@ -147,7 +116,7 @@ Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::s
   inner.discard_on_error = true;  // `edited` is already the copy
   InjectReport report;
   if (!devices.empty()) {
-    auto injected = inject_devices(edited, devices, fs, logger, inner);
+    auto injected = inject_devices(edited, devices, registry, fs, logger, inner);
     if (!injected.ok()) return std::move(injected).error();
     report = std::move(*injected);
   }

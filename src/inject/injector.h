@@ -17,15 +17,19 @@
 #include "guest/guest_map.h"
 #include "guest/guest_translate.h"
 #include "registry/registry.h"
+#include "registry/spec_cache.h"
 
 namespace cdi {
 
 inline constexpr std::string_view kKataContainerTypeAnnotation = "io.katacontainers.pkg.oci.container_type";
 
 struct InjectOptions {
+  // What the caller builds its registry with (injection takes a registry it does not build).
   RegistryOptions registry;
   // How long to wait for unresolved devices to appear; zero fails at once.
   std::chrono::milliseconds wait{0};
+  // How the wait watches the spec dirs (tests inject a watch).
+  SpecCacheOptions cache;
   // Record every edit with its source (for --explain).
   bool explain = false;
   // The caller discards `config` on error (it is a parsed copy of bytes kept
@@ -51,14 +55,22 @@ Result<std::vector<std::string>> requested_devices(const OciDocument& config);
 // A Kata pod sandbox container: never injected.
 bool is_kata_pod_sandbox(const OciDocument& config);
 
-// Applies the edits of `devices` to `config`. On error `config` is untouched.
-Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::string>& devices, Fs& fs,
-                                    Logger& logger, const InjectOptions& options);
+// Resolves `names` through `registry`, loading their kinds; while some do not
+// resolve, waits up to `wait` for late specs: a SpecCache over the registry
+// watches the spec dirs (timed rescans without inotify) and reads only the
+// files that change. A name that is not a qualified name is an error.
+Result<Resolution> resolve_devices(Registry& registry, const std::vector<std::string>& names,
+                                   std::chrono::milliseconds wait, Logger& logger, const SpecCacheOptions& cache = {});
+
+// Applies the edits of `devices`, resolved through `registry` (the caller's:
+// a one-shot one for one injection), to `config`. On error `config` is untouched.
+Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::string>& devices, Registry& registry,
+                                    Fs& fs, Logger& logger, const InjectOptions& options);
 
 // Injects `devices` (when there are any) and then, when options.guest_map is
 // set, translates the result to the guest, on one copy of `config` that is
 // committed only when both succeed.
-Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Fs& fs, Logger& logger,
-                                   const InjectOptions& options);
+Result<InjectReport> adjust_config(OciDocument& config, const std::vector<std::string>& devices, Registry& registry,
+                                   Fs& fs, Logger& logger, const InjectOptions& options);
 
 }  // namespace cdi

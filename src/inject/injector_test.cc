@@ -124,11 +124,17 @@ class InjectTest : public ::testing::Test {
   FakeFs fs;
   MemoryLogger log;
   InjectOptions options;
+  std::unique_ptr<Registry> registry;
+  // A one-shot registry for one injection, as the hook makes.
+  Registry& one_shot() {
+    registry = std::make_unique<Registry>(fs, log, options.registry);
+    return *registry;
+  }
 };
 
 TEST_F(InjectTest, AppliesInRequestOrder) {
   OciDocument doc = config(R"({"process":{"env":["PATH=/bin"]}})");
-  auto r = inject_devices(doc, {"vendor.com/gpu=b", "vendor.com/gpu=a"}, fs, log, options);
+  auto r = inject_devices(doc, {"vendor.com/gpu=b", "vendor.com/gpu=a"}, one_shot(), fs, log, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->devices, (std::vector<std::string>{"vendor.com/gpu=b", "vendor.com/gpu=a"}));
   EXPECT_EQ(r->spec_files, (std::vector<std::string>{"/etc/cdi/vendor.yaml"}));
@@ -138,7 +144,8 @@ TEST_F(InjectTest, AppliesInRequestOrder) {
 
 TEST_F(InjectTest, RepeatedRequestsAreInjectedOnce) {
   OciDocument doc = config("{}");
-  auto r = inject_devices(doc, {"vendor.com/gpu=a", "vendor.com/gpu=b", "vendor.com/gpu=a"}, fs, log, options);
+  auto r =
+      inject_devices(doc, {"vendor.com/gpu=a", "vendor.com/gpu=b", "vendor.com/gpu=a"}, one_shot(), fs, log, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->devices, (std::vector<std::string>{"vendor.com/gpu=a", "vendor.com/gpu=b"}));
   const auto& j = doc.json();
@@ -151,7 +158,7 @@ TEST_F(InjectTest, AllOrNothing) {
   std::string text = R"({"ociVersion":"1.0.2","process":{"env":["DEV=orig"]},"linux":{"devices":[]}})";
   OciDocument doc = config(text);
   std::string before = doc.serialize();
-  auto r = inject_devices(doc, {"vendor.com/gpu=a", "vendor.com/gpu=broken"}, fs, log, options);
+  auto r = inject_devices(doc, {"vendor.com/gpu=a", "vendor.com/gpu=broken"}, one_shot(), fs, log, options);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "vendor.com/gpu=broken");
   EXPECT_THAT(r.error().to_string(), HasSubstr("/dev/not-on-this-host"));
@@ -161,7 +168,7 @@ TEST_F(InjectTest, AllOrNothing) {
 TEST_F(InjectTest, ExplainListsEdits) {
   options.explain = true;
   OciDocument doc = config("{}");
-  auto r = inject_devices(doc, {"vendor.com/gpu=b"}, fs, log, options);
+  auto r = inject_devices(doc, {"vendor.com/gpu=b"}, one_shot(), fs, log, options);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->edits.size(), 2u);
   EXPECT_EQ(r->edits[0].device, "");
@@ -172,7 +179,7 @@ TEST_F(InjectTest, UnresolvableWithoutWaitFailsAtOnceNamingTheDevice) {
   OciDocument doc = config("{}");
   std::string before = doc.serialize();
   auto start = std::chrono::steady_clock::now();
-  auto r = inject_devices(doc, {"vendor.com/gpu=a", "vendor.com/gpu=nope"}, fs, log, options);
+  auto r = inject_devices(doc, {"vendor.com/gpu=a", "vendor.com/gpu=nope"}, one_shot(), fs, log, options);
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "vendor.com/gpu=nope");
@@ -184,7 +191,7 @@ TEST_F(InjectTest, UnresolvableWithoutWaitFailsAtOnceNamingTheDevice) {
 
 TEST_F(InjectTest, EveryUnresolvableDeviceIsReported) {
   OciDocument doc = config("{}");
-  auto r = inject_devices(doc, {"vendor.com/gpu=x", "other.com/k=y"}, fs, log, options);
+  auto r = inject_devices(doc, {"vendor.com/gpu=x", "other.com/k=y"}, one_shot(), fs, log, options);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "vendor.com/gpu=x");
   EXPECT_TRUE(log.contains(LogLevel::error, "other.com/k=y")) << "the others are logged";
@@ -192,7 +199,7 @@ TEST_F(InjectTest, EveryUnresolvableDeviceIsReported) {
 
 TEST_F(InjectTest, InvalidNameRefused) {
   OciDocument doc = config("{}");
-  auto r = inject_devices(doc, {"vendor.com/gpu=a", "gpu0"}, fs, log, options);
+  auto r = inject_devices(doc, {"vendor.com/gpu=a", "gpu0"}, one_shot(), fs, log, options);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().to_string(), HasSubstr("gpu0"));
 }
@@ -201,7 +208,7 @@ TEST_F(InjectTest, KindsNotRequestedAreNotParsed) {
   fs.add_file("/etc/cdi/other.yaml",
               "cdiVersion: 0.6.0\nkind: other.com/x\ndevices: [{name: bad_, containerEdits: {}}]\n");
   OciDocument doc = config("{}");
-  auto r = inject_devices(doc, {"vendor.com/gpu=b"}, fs, log, options);
+  auto r = inject_devices(doc, {"vendor.com/gpu=b"}, one_shot(), fs, log, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_FALSE(log.contains(LogLevel::warn, "other.yaml")) << "a broken spec of another kind is not reported";
 }
@@ -234,19 +241,40 @@ class WaitTest : public ::testing::Test {
   RealFs fs;
   MemoryLogger log;
   InjectOptions options;
+  std::unique_ptr<Registry> registry;
+  // A one-shot registry for one injection, as the hook makes.
+  Registry& one_shot() {
+    registry = std::make_unique<Registry>(fs, log, options.registry);
+    return *registry;
+  }
 };
 
 TEST_F(WaitTest, SpecWrittenLaterResolvesWithinTheWindow) {
   OciDocument doc = config("{}");
   auto start = std::chrono::steady_clock::now();
   Later writer(milliseconds(200), [&] { std::ofstream(etc + "/late.yaml") << kLateSpec; });
-  auto r = inject_devices(doc, {"late.com/dev=x"}, fs, log, options);
+  auto r = inject_devices(doc, {"late.com/dev=x"}, one_shot(), fs, log, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_GE(seconds_since(start), 0.19);
   EXPECT_LT(seconds_since(start), 3.0);
   EXPECT_EQ(doc.serialize(false), R"({"process":{"env":["LATE=1"]}})"
                                   "\n");
   EXPECT_TRUE(log.contains(LogLevel::info, "waiting up to 5000 ms")) << "the wait is logged";
+}
+
+TEST_F(WaitTest, WithoutInotifyTheWaitRescansOnATimer) {
+  // inotify_init1 fails as it does when the user's instances are used up.
+  options.cache.watch_factory = [](const std::vector<std::string>&, Logger&) -> Result<std::unique_ptr<SpecWatch>> {
+    return system_error("inotify_init1", EMFILE);
+  };
+  options.cache.rescan_interval = milliseconds(50);
+  OciDocument doc = config("{}");
+  auto start = std::chrono::steady_clock::now();
+  Later writer(milliseconds(200), [&] { std::ofstream(etc + "/late.yaml") << kLateSpec; });
+  auto r = inject_devices(doc, {"late.com/dev=x"}, one_shot(), fs, log, options);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_LT(seconds_since(start), 3.0);
+  EXPECT_TRUE(log.contains(LogLevel::info, "inotify_init1: Too many open files"));
 }
 
 TEST_F(WaitTest, SpecDirCreatedLaterResolves) {
@@ -258,7 +286,7 @@ TEST_F(WaitTest, SpecDirCreatedLaterResolves) {
     std::ofstream(run + "/late.json")
         << R"({"cdiVersion":"0.6.0","kind":"late.com/dev","devices":[{"name":"x","containerEdits":{"env":["J=1"]}}]})";
   });
-  auto r = inject_devices(doc, {"late.com/dev=x"}, fs, log, options);
+  auto r = inject_devices(doc, {"late.com/dev=x"}, one_shot(), fs, log, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_LT(seconds_since(start), 3.0);
 }
@@ -276,7 +304,7 @@ TEST_F(WaitTest, HalfWrittenSpecCompletedLaterResolves) {
     std::ofstream out(etc + "/late.yaml", std::ios::app);
     out << "=1]\n";
   });
-  auto r = inject_devices(doc, {"late.com/dev=x"}, fs, log, options);
+  auto r = inject_devices(doc, {"late.com/dev=x"}, one_shot(), fs, log, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_GE(seconds_since(start), 0.29);
   EXPECT_LT(seconds_since(start), 3.0);
@@ -288,7 +316,7 @@ TEST_F(WaitTest, WindowEndsWithTheLastError) {
   options.wait = milliseconds(300);
   OciDocument doc = config("{}");
   auto start = std::chrono::steady_clock::now();
-  auto r = inject_devices(doc, {"late.com/dev=x"}, fs, log, options);
+  auto r = inject_devices(doc, {"late.com/dev=x"}, one_shot(), fs, log, options);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "late.com/dev=x");
   EXPECT_THAT(r.error().to_string(), HasSubstr("no spec of kind \"late.com/dev\""));
@@ -301,7 +329,7 @@ TEST_F(WaitTest, ZeroWaitFailsAtOnce) {
   OciDocument doc = config("{}");
   auto start = std::chrono::steady_clock::now();
   Later writer(milliseconds(100), [&] { std::ofstream(etc + "/late.yaml") << kLateSpec; });
-  auto r = inject_devices(doc, {"late.com/dev=x"}, fs, log, options);
+  auto r = inject_devices(doc, {"late.com/dev=x"}, one_shot(), fs, log, options);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().device, "late.com/dev=x");
   EXPECT_LT(seconds_since(start), 0.1);
@@ -342,6 +370,12 @@ class AdjustConfigTest : public ::testing::Test {
   FakeFs fs;
   NullLogger logger;
   InjectOptions options;
+  std::unique_ptr<Registry> registry;
+  // A one-shot registry for one injection, as the hook makes.
+  Registry& one_shot() {
+    registry = std::make_unique<Registry>(fs, logger, options.registry);
+    return *registry;
+  }
 };
 
 TEST_F(AdjustConfigTest, InjectsThenTranslates) {
@@ -349,7 +383,7 @@ TEST_F(AdjustConfigTest, InjectsThenTranslates) {
   use_map(R"({"devices":[{"containerPath":"/dev/fake0","guestPath":"/dev/guest0"}]})");
   auto doc = OciDocument::parse(R"({"process":{"env":[]}})");
   ASSERT_TRUE(doc.ok());
-  auto r = adjust_config(*doc, {"vendor.com/dev=fake"}, fs, logger, options);
+  auto r = adjust_config(*doc, {"vendor.com/dev=fake"}, one_shot(), fs, logger, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->devices, std::vector<std::string>{"vendor.com/dev=fake"});
   ASSERT_TRUE(r->guest.has_value());
@@ -363,7 +397,7 @@ TEST_F(AdjustConfigTest, FailedTranslationUndoesTheInjection) {
   use_map(R"({"devices":[{"containerPath":"/dev/other","guestType":"c","guestMajor":1,"guestMinor":1}]})");
   auto doc = OciDocument::parse(R"({"process":{"env":[]}})");
   ASSERT_TRUE(doc.ok());
-  auto r = adjust_config(*doc, {"vendor.com/dev=fake"}, fs, logger, options);
+  auto r = adjust_config(*doc, {"vendor.com/dev=fake"}, one_shot(), fs, logger, options);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().to_string(), HasSubstr("container path \"/dev/other\""));
   EXPECT_EQ(compact(*doc), R"({"process":{"env":[]}})");
@@ -373,7 +407,7 @@ TEST_F(AdjustConfigTest, TranslatesWithoutDevices) {
   use_map(R"({"pci":[{"host":"0000:1a:01.0","guest":"0000:01:01.0"}]})");
   auto doc = OciDocument::parse(R"({"process":{"env":["PCIDEVICE_X=0000:1a:01.0"]}})");
   ASSERT_TRUE(doc.ok());
-  auto r = adjust_config(*doc, {}, fs, logger, options);
+  auto r = adjust_config(*doc, {}, one_shot(), fs, logger, options);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_TRUE(r->devices.empty());
   EXPECT_EQ(compact(*doc), R"({"process":{"env":["PCIDEVICE_X=0000:01:01.0"]}})");
@@ -384,7 +418,7 @@ TEST_F(AdjustConfigTest, ABadMapFailsBeforeInjection) {
   auto doc = OciDocument::parse("{}");
   ASSERT_TRUE(doc.ok());
   // The device does not exist either: the map's error comes first.
-  auto r = adjust_config(*doc, {"vendor.com/dev=nonexistent"}, fs, logger, options);
+  auto r = adjust_config(*doc, {"vendor.com/dev=nonexistent"}, one_shot(), fs, logger, options);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error().to_string(), HasSubstr("guest node \"/dev/missing\""));
 }
@@ -392,7 +426,7 @@ TEST_F(AdjustConfigTest, ABadMapFailsBeforeInjection) {
 TEST_F(AdjustConfigTest, NoMapNoDevicesIsANoOp) {
   auto doc = OciDocument::parse(R"({"a":1})");
   ASSERT_TRUE(doc.ok());
-  auto r = adjust_config(*doc, {}, fs, logger, options);
+  auto r = adjust_config(*doc, {}, one_shot(), fs, logger, options);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->guest.has_value());
   EXPECT_EQ(compact(*doc), R"({"a":1})");

@@ -10,6 +10,11 @@
 
 namespace cdi {
 
+namespace {
+// A file changed this recently may change again within the same timestamp tick.
+constexpr int64_t kRacyWindowNs = 1'000'000'000;
+}  // namespace
+
 std::vector<std::string> default_spec_dirs() { return {"/etc/cdi", "/var/run/cdi"}; }
 
 Registry::Registry(Fs& fs, Logger& logger, RegistryOptions options)
@@ -79,15 +84,90 @@ Result<OpenedFile> Registry::read_spec(const std::string& dir, const std::string
   return opened;
 }
 
+std::string_view to_string(DefinitionStatus status) {
+  switch (status) {
+    case DefinitionStatus::ok:
+      return "ok";
+    case DefinitionStatus::shadowed:
+      return "shadowed";
+    case DefinitionStatus::conflict:
+      return "conflict";
+  }
+  return "ok";
+}
+
+std::string_view to_string(SpecFileState::Status status) {
+  switch (status) {
+    case SpecFileState::Status::valid:
+      return "valid";
+    case SpecFileState::Status::invalid:
+      return "invalid";
+    case SpecFileState::Status::ignored:
+      return "ignored";
+    case SpecFileState::Status::unread:
+      return "unread";
+  }
+  return "unread";
+}
+
+Result<std::vector<std::string>> list_spec_files(Fs& fs, const std::string& dir) {
+  auto entries = fs.list_dir(dir);
+  if (!entries.ok()) return std::move(entries).error();
+  std::vector<std::string> names;
+  for (auto& e : *entries) {
+    if (codec::spec_format_for(e.name)) names.push_back(std::move(e.name));
+  }
+  return names;
+}
+
+void Registry::keep_files() { keep_files_ = true; }
+
+bool Registry::want_kinds(const std::set<std::string>& kinds) {
+  if (!kinds_) return false;
+  size_t before = kinds_->size();
+  kinds_->insert(kinds.begin(), kinds.end());
+  if (kinds_->size() == before) return false;
+  ++kinds_version_;
+  return true;
+}
+
 void Registry::scan(const std::set<std::string>* kinds) {
+  auto wanted = kinds ? std::optional(*kinds) : std::nullopt;
+  if (wanted != kinds_) ++kinds_version_;
+  kinds_ = std::move(wanted);
+  DirtyPaths all;
+  all.everything = true;
+  scan_dirs(&all);
+}
+
+void Registry::refresh(const DirtyPaths& dirty) {
+  fs_.forget_handles();  // a dir renamed over is seen anew
+  if (!keep_files_) {
+    DirtyPaths all;
+    all.everything = true;
+    return scan_dirs(&all);
+  }
+  scan_dirs(&dirty);
+}
+
+void Registry::scan_dirs(const DirtyPaths* dirty) {
   specs_.clear();
   problems_.clear();
   unparsed_.clear();
   definitions_.clear();
+  const std::set<std::string>* kinds = kinds_ ? &*kinds_ : nullptr;
   for (size_t i = 0; i < options_.spec_dirs.size(); ++i) {
-    scan_dir(options_.spec_dirs[i], static_cast<int>(i), kinds);
+    scan_dir(options_.spec_dirs[i], static_cast<int>(i), kinds, dirty);
   }
   index_.save();
+  build_definitions();
+  rechecks_ = 0;
+  for (const auto& [dir, kept] : kept_) {
+    for (const auto& [name, f] : kept.files) rechecks_ += f.recheck ? 1 : 0;
+  }
+}
+
+void Registry::build_definitions() {
   for (const auto& spec : specs_) {
     for (const auto& d : spec->devices) {
       definitions_[spec->kind + "=" + d.name].push_back({spec, &d});
@@ -97,7 +177,48 @@ void Registry::scan(const std::set<std::string>* kinds) {
     std::stable_sort(defs.begin(), defs.end(), [](const DeviceDefinition& a, const DeviceDefinition& b) {
       return a.spec->priority > b.spec->priority;
     });
+    // The same-priority conflict rule, in one place: resolve, list and validate read it.
+    std::map<int, std::vector<std::string>> by_priority;
+    for (const auto& d : defs) by_priority[d.spec->priority].push_back(d.spec->path);
+    const std::vector<std::string>& top_files = by_priority[defs.front().spec->priority];
+    for (auto& d : defs) {
+      d.same_priority = by_priority[d.spec->priority];
+      if (d.spec->priority < defs.front().spec->priority) {
+        d.status = DefinitionStatus::shadowed;
+        d.others = top_files;
+      } else if (top_files.size() > 1) {
+        d.status = DefinitionStatus::conflict;
+        for (const auto& f : top_files) {
+          if (f != d.spec->path) d.others.push_back(f);
+        }
+      }
+    }
   }
+}
+
+std::vector<SpecFileState> Registry::files() const {
+  std::vector<SpecFileState> out;
+  for (size_t i = 0; i < options_.spec_dirs.size(); ++i) {
+    auto dir = kept_.find(options_.spec_dirs[i]);
+    if (dir == kept_.end()) continue;
+    for (const auto& [name, f] : dir->second.files) {
+      SpecFileState state;
+      state.path = path_join(dir->first, name);
+      state.priority = static_cast<int>(i);
+      state.identity = f.identity;
+      if (!f.specs.empty()) {
+        state.status = SpecFileState::Status::valid;
+        state.kind = f.specs.front()->kind;
+      } else if (!f.problems.empty()) {
+        const SpecProblem& p = f.problems.front();
+        state.status = p.insecure ? SpecFileState::Status::ignored : SpecFileState::Status::invalid;
+        state.kind = p.kind;
+        if (!p.errors.empty()) state.problem = p.errors.front().to_string();
+      }
+      out.push_back(std::move(state));
+    }
+  }
+  return out;
 }
 
 void Registry::add_problem(SpecProblem p) {
@@ -107,10 +228,13 @@ void Registry::add_problem(SpecProblem p) {
   problems_.push_back(std::move(p));
 }
 
-void Registry::scan_dir(const std::string& dir, int priority, const std::set<std::string>* kinds) {
+void Registry::scan_dir(const std::string& dir, int priority, const std::set<std::string>* kinds,
+                        const DirtyPaths* dirty) {
   // The dir is judged on the handle its files are then opened through.
   auto facts = fs_.open_dir(dir, true);
+
   auto dir_problem = [&](Error e, bool insecure) {
+    kept_.erase(dir);
     SpecProblem p;
     p.path = dir;
     p.priority = priority;
@@ -122,6 +246,7 @@ void Registry::scan_dir(const std::string& dir, int priority, const std::set<std
   if (!facts.ok()) {
     int err = facts.error().sys_errno;
     if (err == ENOENT) {
+      kept_.erase(dir);
       // A link to nothing is a mistake worth a warning; a missing dir is not.
       if (auto link = fs_.lstat(dir); link.ok() && link->is_symlink()) {
         auto target = fs_.read_link(dir);
@@ -141,20 +266,103 @@ void Registry::scan_dir(const std::string& dir, int priority, const std::set<std
       return dir_problem(Error("spec dir is " + why + "; it is ignored").in_file(dir), true);
     }
   }
+  if (keep_files_) return scan_kept_dir(dir, priority, kinds, st, dirty);
   // An unchanged dir has the names it had: the index keeps the last listing.
   std::vector<std::string> names;
   if (auto listed = index_.listing(dir, st)) {
     names = std::move(*listed);
   } else {
-    auto entries = fs_.list_dir(dir);
-    if (!entries.ok()) return dir_problem(Error(entries.error().message).in_file(dir), false);
-    for (auto& e : *entries) {
-      if (codec::spec_format_for(e.name)) names.push_back(std::move(e.name));
-    }
+    auto listed_now = list_spec_files(fs_, dir);
+    if (!listed_now.ok()) return dir_problem(Error(listed_now.error().message).in_file(dir), false);
+    names = std::move(*listed_now);
     index_.record_listing(dir, st, names);
   }
   for (const auto& name : names) scan_file(dir, name, *codec::spec_format_for(name), priority, kinds);
   index_.retain(dir, names);
+}
+
+// A dir nothing touched since the last scan keeps its names and files; a
+// touched one is listed again, and only its new, touched or rechecked files
+// are looked at.
+void Registry::scan_kept_dir(const std::string& dir, int priority, const std::set<std::string>* kinds,
+                             const FileStat& st, const DirtyPaths* dirty) {
+  KeptDir& kept = kept_[dir];
+  const std::set<std::string>* touched = nullptr;
+  if (dirty) {
+    auto it = dirty->names.find(dir);
+    if (it != dirty->names.end()) touched = &it->second;
+  }
+  bool everything = dirty == nullptr || dirty->everything || dirty->dirs.count(dir) > 0 || !kept.identity ||
+                    kept.identity->dev != st.dev || kept.identity->ino != st.ino;
+  bool untouched = !everything && !touched && same_identity(*kept.identity, st);
+  std::vector<std::string> names;
+  if (untouched) {
+    for (const auto& [name, f] : kept.files) names.push_back(name);
+  } else {
+    auto listed = list_spec_files(fs_, dir);
+    if (!listed.ok()) {
+      kept_.erase(dir);
+      SpecProblem p;
+      p.path = dir;
+      p.priority = priority;
+      p.is_dir = true;
+      p.errors.push_back(Error(listed.error().message).in_file(dir));
+      return add_problem(std::move(p));
+    }
+    names = std::move(*listed);
+    index_.retain(dir, names);
+  }
+  std::map<std::string, KeptFile> before = std::move(kept.files);
+  kept.files.clear();
+  kept.identity = st;
+  for (const auto& name : names) {
+    auto old = before.find(name);
+    bool look = everything || old == before.end() || (touched && touched->count(name) > 0) || old->second.recheck;
+    if (old != before.end()) kept.files.emplace(name, std::move(old->second));
+    scan_kept_file(dir, name, *codec::spec_format_for(name), priority, kinds, look, kept);
+  }
+}
+
+// A kept file whose identity is unchanged gives what it gave before, without
+// a read; otherwise it is scanned, and what the scan gave is kept.
+void Registry::scan_kept_file(const std::string& dir, const std::string& name, codec::SpecFormat format, int priority,
+                              const std::set<std::string>* kinds, bool look, KeptDir& kept) {
+  auto it = kept.files.find(name);
+  KeptFile* old = it == kept.files.end() ? nullptr : &it->second;
+  std::optional<FileStat> now;
+  if (look) {
+    auto st = fs_.stat_in(dir, name);
+    if (st.ok()) now = *st;
+  }
+  if (old) {
+    // A racy file is read again when looked at, even with the same identity: a
+    // rewrite in the same timestamp tick keeps it (and raises the event that
+    // makes it looked at).
+    bool same = !look || (now && same_identity(old->identity, *now) && !old->racy);
+    // A file skipped as another kind is read once the kinds it may hold changed.
+    bool skipped = old->specs.empty() && old->problems.empty() && old->unparsed.empty();
+    if (same && !(skipped && old->kinds_version != kinds_version_)) {
+      for (const auto& spec : old->specs) specs_.push_back(spec);
+      problems_.insert(problems_.end(), old->problems.begin(), old->problems.end());
+      unparsed_.insert(unparsed_.end(), old->unparsed.begin(), old->unparsed.end());
+      return;
+    }
+  }
+  size_t specs_before = specs_.size(), problems_before = problems_.size(), unparsed_before = unparsed_.size();
+  scan_file(dir, name, format, priority, kinds);
+  KeptFile f;
+  if (now) f.identity = *now;
+  f.kinds_version = kinds_version_;
+  // Changed within the timestamp window: read again when next looked at.
+  // Reached through a link (whose target's dir is not watched): looked at on
+  // every refresh.
+  f.racy = !now || std::max(now->mtime_ns, now->ctime_ns) > fs_.now_ns() - kRacyWindowNs;
+  auto link = fs_.lstat(path_join(dir, name));
+  f.recheck = !now || (link.ok() && link->is_symlink());
+  f.specs.assign(specs_.begin() + static_cast<std::ptrdiff_t>(specs_before), specs_.end());
+  f.problems.assign(problems_.begin() + static_cast<std::ptrdiff_t>(problems_before), problems_.end());
+  f.unparsed.assign(unparsed_.begin() + static_cast<std::ptrdiff_t>(unparsed_before), unparsed_.end());
+  kept.files[name] = std::move(f);
 }
 
 void Registry::scan_file(const std::string& dir, const std::string& name, codec::SpecFormat format, int priority,
@@ -254,16 +462,26 @@ Result<DeviceDefinition> Registry::resolve(std::string_view name) {
   if (!q.ok()) return std::move(q).error();
   auto it = definitions_.find(std::string(name));
   if (it != definitions_.end()) {
-    const auto& defs = it->second;
-    int top = defs.front().spec->priority;
-    std::vector<std::string> files;
-    for (const auto& d : defs) {
-      if (d.spec->priority == top) files.push_back(quote(d.spec->path));
-    }
-    if (files.size() == 1) return defs.front();
+    const DeviceDefinition& top = it->second.front();
+    if (top.status != DefinitionStatus::conflict) return top;
+    std::vector<std::string> files{quote(top.spec->path)};
+    for (const auto& f : top.others) files.push_back(quote(f));
     return Error("conflicting definitions in " + join(files, " and ") + " (same spec dir)").with_context(context);
   }
   return explain_missing(std::string(name), q->kind()).with_context(context);
+}
+
+Resolution Registry::resolve_all(const std::vector<std::string>& names) {
+  Resolution r;
+  for (const auto& n : names) {
+    auto def = resolve(n);
+    if (def.ok()) {
+      r.devices.push_back(*def);
+    } else {
+      r.errors.push_back(std::move(def).error().for_device(n));
+    }
+  }
+  return r;
 }
 
 Error Registry::explain_missing(const std::string& name, const std::string& kind) {

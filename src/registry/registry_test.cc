@@ -706,5 +706,125 @@ TEST(RegistryKindIndex, WarmIndexSkipsReadingOtherKinds) {
   EXPECT_FALSE(log.contains(LogLevel::warn, "kind index")) << "the cache dir is ours and private";
 }
 
+// ---- definition status, kept files ---------------------------------------------
+
+TEST_F(RegistryTest, DefinitionsCarryTheirStatus) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x", "y", "only"}, "a"));
+  fs.add_file(kEtc + "/b.yaml", spec_yaml("v.com/c", {"x", "y"}, "b"));
+  fs.add_file(kRun + "/c.yaml", spec_yaml("v.com/c", {"x"}, "c"));
+  Registry& r = load();
+  auto status = [&](const std::string& name) {
+    std::vector<std::string> out;
+    for (const auto& d : r.definitions().at(name)) {
+      std::string line = d.spec->path + " " + std::string(to_string(d.status));
+      for (const auto& o : d.others) line += " " + o;
+      line += " |";
+      for (const auto& f : d.same_priority) line += " " + f;
+      out.push_back(line);
+    }
+    return out;
+  };
+  // The higher dir's definition wins; the lower dir's two are shadowed, and conflict among themselves.
+  EXPECT_EQ(
+      status("v.com/c=x"),
+      (std::vector<std::string>{"/var/run/cdi/c.yaml ok | /var/run/cdi/c.yaml",
+                                "/etc/cdi/a.yaml shadowed /var/run/cdi/c.yaml | /etc/cdi/a.yaml /etc/cdi/b.yaml",
+                                "/etc/cdi/b.yaml shadowed /var/run/cdi/c.yaml | /etc/cdi/a.yaml /etc/cdi/b.yaml"}));
+  EXPECT_EQ(status("v.com/c=y"),
+            (std::vector<std::string>{"/etc/cdi/a.yaml conflict /etc/cdi/b.yaml | /etc/cdi/a.yaml /etc/cdi/b.yaml",
+                                      "/etc/cdi/b.yaml conflict /etc/cdi/a.yaml | /etc/cdi/a.yaml /etc/cdi/b.yaml"}));
+  EXPECT_EQ(status("v.com/c=only"), (std::vector<std::string>{"/etc/cdi/a.yaml ok | /etc/cdi/a.yaml"}));
+  EXPECT_EQ(resolve_tag(r, "v.com/c=x"), "c");
+  EXPECT_THAT(resolve_tag(r, "v.com/c=y"),
+              HasSubstr("conflicting definitions in \"/etc/cdi/a.yaml\" and \"/etc/cdi/b.yaml\" (same spec dir)"));
+}
+
+TEST_F(RegistryTest, ResolveAllNamesEachFailure) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x"}, "a"));
+  Registry& r = load();
+  Resolution res = r.resolve_all({"v.com/c=x", "v.com/c=nope", "bad"});
+  ASSERT_EQ(res.devices.size(), 1u);
+  EXPECT_EQ(res.devices[0].qualified_name(), "v.com/c=x");
+  ASSERT_EQ(res.errors.size(), 2u);
+  EXPECT_EQ(res.errors[0].device, "v.com/c=nope");
+  EXPECT_EQ(res.errors[1].device, "bad");
+  EXPECT_FALSE(res.complete());
+}
+
+TEST_F(RegistryTest, KeptFilesAreReadAgainOnlyWhenTheirIdentityChanged) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x"}, "a1"));
+  fs.add_file(kEtc + "/b.yaml", spec_yaml("v.com/c", {"y"}, "b1"));
+  registry = std::make_unique<Registry>(fs, log, options());
+  registry->keep_files();
+  registry->load_all();
+  int reads = fs.read_count;
+  DirtyPaths none;
+  registry->refresh(none);
+  EXPECT_EQ(fs.read_count, reads) << "nothing named, nothing changed: nothing read";
+
+  // a.yaml rewritten (a new identity); b.yaml named by the watch but unchanged.
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x"}, "a2"));
+  DirtyPaths dirty;
+  dirty.names[kEtc] = {"a.yaml", "b.yaml"};
+  registry->refresh(dirty);
+  EXPECT_EQ(fs.read_count, reads + 1);
+  EXPECT_EQ(fs.reads_by_path[kEtc + "/b.yaml"], 1);
+  EXPECT_EQ(resolve_tag(*registry, "v.com/c=x"), "a2");
+}
+
+TEST_F(RegistryTest, AKeptFileChangedWithinTheRacySecondIsReadAgainEvenWithTheSameIdentity) {
+  auto& a = fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x"}, "a1"));
+  FileStat written = a.st;
+  fs.set_now_ns(written.mtime_ns + 300'000'000);  // read 0.3 s after the write: racy
+  registry = std::make_unique<Registry>(fs, log, options());
+  registry->keep_files();
+  registry->load_all();
+  // Rewritten in the same tick with the same size: the identity cannot tell,
+  // but the watch names the file.
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x"}, "a2")).st = written;
+  DirtyPaths dirty;
+  dirty.names[kEtc] = {"a.yaml"};
+  int reads = fs.read_count;
+  registry->refresh(dirty);
+  EXPECT_EQ(resolve_tag(*registry, "v.com/c=x"), "a2");
+  EXPECT_EQ(fs.read_count, reads + 1);
+  // Not named: not looked at (a flood of new files is not read over and over).
+  registry->refresh({});
+  EXPECT_EQ(fs.read_count, reads + 1);
+  // Read again long after the write: settled, an unchanged identity is believed.
+  fs.set_now_ns(written.mtime_ns + 5'000'000'000);
+  registry->refresh(dirty);
+  EXPECT_EQ(fs.read_count, reads + 2);
+  registry->refresh(dirty);
+  EXPECT_EQ(fs.read_count, reads + 2);
+  EXPECT_FALSE(registry->has_rechecks());
+}
+
+TEST_F(RegistryTest, WantingAnotherKindReadsTheFilesSkippedForIt) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("a.com/x", {"d"}, "a"));
+  fs.add_file(kEtc + "/b.yaml", spec_yaml("b.com/y", {"d"}, "b"));
+  registry = std::make_unique<Registry>(fs, log, options());
+  registry->keep_files();
+  registry->load({"a.com/x"});
+  EXPECT_FALSE(registry->resolve("b.com/y=d").ok());
+  EXPECT_TRUE(registry->want_kinds({"b.com/y"}));
+  EXPECT_FALSE(registry->want_kinds({"b.com/y"}));
+  registry->refresh({});
+  EXPECT_EQ(resolve_tag(*registry, "b.com/y=d"), "b");
+  EXPECT_EQ(resolve_tag(*registry, "a.com/x=d"), "a");
+}
+
+TEST(ListSpecFiles, OnlySpecNamesSorted) {
+  FakeFs fs;
+  fs.add_file("/d/b.yaml", "");
+  fs.add_file("/d/a.json", "");
+  fs.add_file("/d/notes.txt", "");
+  fs.add_file("/d/x.yml", "");
+  auto names = list_spec_files(fs, "/d");
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, (std::vector<std::string>{"a.json", "b.yaml"}));
+  EXPECT_FALSE(list_spec_files(fs, "/missing").ok());
+}
+
 }  // namespace
 }  // namespace cdi

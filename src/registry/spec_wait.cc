@@ -25,6 +25,11 @@ bool is_dir(const std::string& path) {
 
 bool spec_name(std::string_view name) { return name.ends_with(".json") || name.ends_with(".yaml"); }
 
+bool under(const std::string& dir, const std::string& ancestor) {
+  return dir.size() > ancestor.size() && dir.starts_with(ancestor) &&
+         (ancestor.back() == '/' || dir[ancestor.size()] == '/');
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SpecDirWatch>> SpecDirWatch::create(std::vector<std::string> dirs, Logger& logger) {
@@ -33,6 +38,12 @@ Result<std::unique_ptr<SpecDirWatch>> SpecDirWatch::create(std::vector<std::stri
   std::unique_ptr<SpecDirWatch> w(new SpecDirWatch(fd, std::move(dirs), logger));
   CDI_TRY(w->arm());
   return w;
+}
+
+Result<std::unique_ptr<SpecWatch>> make_inotify_watch(const std::vector<std::string>& dirs, Logger& logger) {
+  auto w = SpecDirWatch::create(dirs, logger);
+  if (!w.ok()) return std::move(w).error();
+  return std::unique_ptr<SpecWatch>(std::move(*w));
 }
 
 SpecDirWatch::SpecDirWatch(int fd, std::vector<std::string> dirs, Logger& logger)
@@ -73,24 +84,60 @@ Status SpecDirWatch::arm() {
   return {};
 }
 
-bool SpecDirWatch::relevant(const char* buffer, size_t length) {
+bool SpecDirWatch::take(const char* buffer, size_t length, DirtyPaths& dirty) {
   bool changed = false;
   for (size_t off = 0; off < length;) {
     const auto* ev = reinterpret_cast<const struct inotify_event*>(buffer + off);
     off += sizeof(struct inotify_event) + ev->len;
-    if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-      if (ev->mask & IN_IGNORED) watched_.erase(ev->wd);
+    if (ev->mask & IN_Q_OVERFLOW) {  // events were lost: everything may have changed
+      dirty.everything = true;
       changed = true;
       continue;
     }
+    auto w = watched_.find(ev->wd);
+    if (w == watched_.end()) continue;
+    const std::string path = w->second;
+    if (ev->mask & IN_IGNORED) watched_.erase(w);
     std::string_view name = ev->len ? std::string_view(ev->name) : std::string_view();
-    if ((ev->mask & IN_ISDIR) || spec_name(name)) changed = true;
+    bool self = name.empty() || (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF));
+    for (const auto& dir : dirs_) {
+      if (dir == path) {
+        if (self) {  // the spec dir itself: its permissions, or it went
+          dirty.dirs.insert(dir);
+          changed = true;
+        } else if (spec_name(name)) {
+          dirty.names[dir].insert(std::string(name));
+          changed = true;
+        }
+      } else if (under(dir, path) && (self || (ev->mask & IN_ISDIR))) {
+        // A parent of a spec dir not there yet (or one that went): a dir on
+        // its way may have appeared.
+        dirty.dirs.insert(dir);
+        changed = true;
+      }
+    }
   }
   return changed;
 }
 
-Result<bool> SpecDirWatch::wait(Clock::time_point deadline) {
+Result<bool> SpecDirWatch::drain(DirtyPaths& dirty) {
   alignas(struct inotify_event) char buffer[16384];
+  bool changed = false;
+  for (;;) {
+    ssize_t len = ::read(fd_, buffer, sizeof buffer);
+    if (len < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      return system_error("read inotify", errno);
+    }
+    if (len == 0) break;
+    changed = take(buffer, static_cast<size_t>(len), dirty) || changed;
+  }
+  if (changed) CDI_TRY(arm());
+  return changed;
+}
+
+Result<bool> SpecDirWatch::wait(Clock::time_point deadline) {
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
@@ -103,15 +150,9 @@ Result<bool> SpecDirWatch::wait(Clock::time_point deadline) {
       return system_error("poll inotify", errno);
     }
     if (n == 0) continue;
-    ssize_t len = ::read(fd_, buffer, sizeof buffer);
-    if (len < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return system_error("read inotify", errno);
-    }
-    if (relevant(buffer, static_cast<size_t>(len))) {
-      CDI_TRY(arm());
-      return true;
-    }
+    DirtyPaths dirty;
+    auto changed = drain(dirty);
+    if (!changed.ok() || *changed) return changed;
   }
 }
 

@@ -195,5 +195,44 @@ TEST_F(SpecWaitTest, SeveralDirsAnyOneWakes) {
   EXPECT_LT(seconds_since(start), 2.0);
 }
 
+TEST_F(SpecWaitTest, DrainSaysWhatTheEventsTouched) {
+  std::string late = tmp.path() + "/run/cdi";
+  auto w = watch({dir, late});
+  ASSERT_NE(w, nullptr);
+  DirtyPaths dirty;
+  auto quiet = w->drain(dirty);
+  ASSERT_TRUE(quiet.ok());
+  EXPECT_FALSE(*quiet);
+  EXPECT_TRUE(dirty.empty());
+
+  write(dir + "/a.yaml", "kind: v/c\n");
+  write(dir + "/notes.txt", "x");
+  ASSERT_EQ(::rename((dir + "/a.yaml").c_str(), (dir + "/b.json").c_str()), 0);
+  auto changed = w->drain(dirty);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(dirty.names[dir], (std::set<std::string>{"a.yaml", "b.json"}));
+  EXPECT_TRUE(dirty.dirs.empty());
+  EXPECT_FALSE(dirty.everything);
+
+  dirty = {};
+  ASSERT_EQ(::chmod(dir.c_str(), 0750), 0);                    // the dir itself: its trust may have changed
+  ASSERT_EQ(::mkdir((tmp.path() + "/run").c_str(), 0755), 0);  // a parent of the late dir
+  ASSERT_TRUE(w->drain(dirty).ok());
+  EXPECT_EQ(dirty.dirs, (std::set<std::string>{dir, late}));
+  EXPECT_TRUE(dirty.names.empty());
+
+  // The drain re-armed the watch one level deeper: the late dir's creation is seen.
+  dirty = {};
+  ASSERT_EQ(::mkdir(late.c_str(), 0755), 0);
+  write(late + "/c.yaml", "kind: v/c\n");
+  ASSERT_TRUE(w->drain(dirty).ok());
+  EXPECT_EQ(dirty.dirs, (std::set<std::string>{late}));
+  dirty = {};
+  write(late + "/d.yaml", "kind: v/c\n");
+  ASSERT_TRUE(w->drain(dirty).ok());
+  EXPECT_EQ(dirty.names[late], (std::set<std::string>{"d.yaml"}));
+}
+
 }  // namespace
 }  // namespace cdi

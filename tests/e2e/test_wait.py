@@ -4,6 +4,9 @@ Timing bounds are loose (2 shared cores): "well before the window ends" and "aft
 """
 
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -131,6 +134,73 @@ class WaitTest(h.TestCase):
         r = self.hook(h.oci_config({"cdi.k8s.io/e2e": DEVICE}), wait=10)
         self.assertOk(r)
         self.assertLess(r.elapsed, 1, r)
+
+
+# Holds every inotify instance a user may have (fs.inotify.max_user_instances, counted per user), as
+# root daemons together can: runs as UID, opens instances until inotify_init1 fails with EMFILE, says
+# how many it holds and keeps them until its stdin closes. The limit itself is left alone.
+EXHAUST = r"""
+import ctypes, errno, os, resource, sys
+uid = int(sys.argv[1])
+with open("/proc/sys/fs/inotify/max_user_instances") as f:
+    limit = int(f.read())
+want = limit + 64
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if hard != resource.RLIM_INFINITY and hard < want:
+    hard = want
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+os.setgroups([])
+os.setresgid(uid, uid, uid)
+os.setresuid(uid, uid, uid)
+libc = ctypes.CDLL(None, use_errno=True)
+held = []
+while True:
+    fd = libc.inotify_init1(os.O_CLOEXEC)
+    if fd < 0:
+        err = ctypes.get_errno()
+        break
+    held.append(fd)
+print(len(held), errno.errorcode.get(err, err), limit, flush=True)
+sys.stdin.read()
+"""
+
+
+class InotifyExhaustedTest(h.TestCase):
+    """With the user's inotify instances used up, --wait falls back to timed rescans (said once, at
+    info) instead of failing at once. Runs the hook as a UID of its own (no other process has it), so
+    that exhausting that user's instances disturbs nothing else on the machine."""
+
+    UID = 47923
+
+    def test_wait_rescans_on_a_timer_when_inotify_instances_are_used_up(self):
+        self.assertEqual(os.geteuid(), 0, "needs root to run the hook as another user")
+        self.assertIsNotNone(shutil.which("setpriv"), "setpriv (util-linux) is missing")
+        with open("/proc/sys/fs/inotify/max_user_instances") as f:
+            limit = int(f.read())
+        self.assertLess(limit, 100000, "max_user_instances %d is too large to use up in a test" % limit)
+        holder = subprocess.Popen([sys.executable, "-c", EXHAUST, str(self.UID)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(holder.wait, 30)
+        self.addCleanup(holder.stdout.close)
+        self.addCleanup(holder.stdin.close)
+        held, err, _ = holder.stdout.readline().split()
+        self.assertEqual(err, "EMFILE")
+        self.assertEqual(int(held), limit, "the user's instances are all held")
+
+        config = self.path("config.json")
+        h.write_file(config, h.oci_config({"cdi.k8s.io/e2e": DEVICE}))
+        t, errors = later(0.5, lambda: self.write_spec("late.yaml", SPEC))
+        prefix = ["setpriv", "--reuid=%d" % self.UID, "--regid=%d" % self.UID, "--clear-groups"]
+        r = self.inject(config, extra=["--wait", "5", "--log-level", "info"], log=False, cache=False, prefix=prefix)
+        t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("LATE=1", r.json()["process"]["env"])
+        self.assertEqual(r.stderr.count("cannot watch the spec dirs"), 1, r)
+        self.assertIn("inotify_init1: Too many open files", r.stderr)
+        self.assertIn("scanning them again every", r.stderr)
+        self.assertGreaterEqual(r.elapsed, 0.4, r)
+        self.assertLess(r.elapsed, 3.5, r)
 
 
 if __name__ == "__main__":
