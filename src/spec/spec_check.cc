@@ -5,7 +5,6 @@
 
 #include "base/text.h"
 #include "base/trust.h"
-#include "spec/codec/spec_writer.h"
 #include "spec/spec_schema.h"
 
 namespace cdi {
@@ -87,7 +86,7 @@ SpecCheckResult check_spec_bytes(Fs& fs, const std::string& path, std::string_vi
     ValidateOptions vo;
     vo.strict = options.strict;
     std::vector<Error> later = validate_spec(*r.spec, vo, &r.warnings);
-    check_spec_schema(codec::spec_to_json(*r.spec), *r.spec, later);
+    check_spec_schema(*r.spec, later);
     if (options.strict) {
       check_host_nodes(fs, r.spec->edits, "containerEdits", later);
       for (size_t i = 0; i < r.spec->devices.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <rapidjson/schema.h>
 
 #include "base/text.h"
+#include "spec/codec/spec_writer.h"
 
 namespace cdi {
 
@@ -60,16 +61,16 @@ std::string json_pointer_to_field(std::string_view pointer) {
   return out;
 }
 
-void check_spec_schema(const rapidjson::Value& document, const Spec& positions, std::vector<Error>& out) {
+void check_spec_schema(const Spec& spec, std::vector<Error>& out) {
   rapidjson::SchemaValidator validator(schema());
-  if (document.Accept(validator)) return;
+  if (codec::write_spec(spec, validator) && validator.IsValid()) return;
   std::string field = json_pointer_to_field(pointer_text(validator.GetInvalidDocumentPointer()));
   std::string rule = pointer_text(validator.GetInvalidSchemaPointer());
   Error e("does not match the schema: \"" + std::string(validator.GetInvalidSchemaKeyword()) + "\" rule at " + rule +
           " of cdi-spec.schema.json");
   e.field = field;
-  auto it = positions.positions.find(field);
-  if (it != positions.positions.end()) e.at(it->second.line, it->second.column);
+  auto it = spec.positions.find(field);
+  if (it != spec.positions.end()) e.at(it->second.line, it->second.column);
   out.push_back(std::move(e));
 }
 

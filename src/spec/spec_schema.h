@@ -13,10 +13,11 @@ namespace cdi {
 
 std::string_view cdi_spec_schema_text();
 
-// Checks `document` (a spec in JSON form) against the schema; a violation is
-// reported with its field path and, when `positions` knows it, line and column.
-// (RapidJSON's validator stops at the first violation.)
-void check_spec_schema(const rapidjson::Value& document, const Spec& positions, std::vector<Error>& out);
+// Checks `spec` (in its JSON form, fed to the validator as events: no document
+// is built) against the schema; a violation is reported with its field path
+// and, when spec.positions knows it, line and column. (RapidJSON's validator
+// stops at the first violation.)
+void check_spec_schema(const Spec& spec, std::vector<Error>& out);
 
 // "/devices/0/containerEdits/env/1" -> "devices[0].containerEdits.env[1]".
 std::string json_pointer_to_field(std::string_view pointer);
