@@ -14,8 +14,8 @@
 // the last byte of the reply read. Every reply must be OK.
 //
 // Output, one line: name=NAME runs= median_us= p90_us= p99_us= max_us= mean_us=
-// reply_bytes= rss_warm_kb= (VmRSS after the warm-up) rss_end_kb= (after the
-// timed runs) hwm_kb= (VmHWM at the end).
+// reply_bytes= plugin_cpu_us= (the plugin's CPU time per timed request) rss_warm_kb= (VmRSS after the warm-up)
+// rss_end_kb= (after the timed runs) hwm_kb= (VmHWM at the end).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -71,6 +72,22 @@ long proc_status_kb(pid_t pid, const char* key) {
     if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key));
   }
   return -1;
+}
+
+// The process's user + system CPU time in microseconds (/proc/PID/stat, clock ticks).
+double cpu_us(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t paren = text.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream rest(text.substr(paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::atof(field.c_str());
+    if (i == 15) stime = std::atof(field.c_str());
+  }
+  return (utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 class Runtime {
@@ -181,8 +198,8 @@ int main(int argc, char** argv) {
   rt.send(kRuntimeConn, reg.stream_id, MessageType::response, encode_reply(Reply::ok(pb::Empty().SerializeAsString())));
   pb::ConfigureRequest cfg;
   cfg.set_config(config);
-  cfg.set_runtime_name("containerd");
-  cfg.set_runtime_version("v1.7.20");
+  cfg.set_runtime_name("v2");  // containerd 2.2.1: NRI v0.11, explicit cgroup rules applied
+  cfg.set_runtime_version("2.2.1");
   cfg.set_registration_timeout(5000);
   cfg.set_request_timeout(2000);
   if (auto r = rt.call("Configure", cfg.SerializeAsString()); r.code != Code::ok) die("Configure: " + r.message);
@@ -196,6 +213,7 @@ int main(int argc, char** argv) {
     reply_bytes = r.payload.size();
   }
   long rss_warm = proc_status_kb(pid, "VmRSS:");
+  double cpu_start = cpu_us(pid);
   std::vector<double> us;
   us.reserve(static_cast<size_t>(runs));
   for (int i = 0; i < runs; ++i) {
@@ -206,6 +224,7 @@ int main(int argc, char** argv) {
     us.push_back(t1 - t0);
   }
   long rss_end = proc_status_kb(pid, "VmRSS:");
+  double cpu_per_request = (cpu_us(pid) - cpu_start) / runs;
   long hwm = proc_status_kb(pid, "VmHWM:");
   ::close(sv[0]);
   int status = 0;
@@ -218,8 +237,8 @@ int main(int argc, char** argv) {
   mean /= static_cast<double>(us.size());
   std::printf(
       "name=%s runs=%d median_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f mean_us=%.1f reply_bytes=%zu "
-      "rss_warm_kb=%ld rss_end_kb=%ld hwm_kb=%ld exit=%d\n",
-      name.c_str(), runs, pct(0.5), pct(0.9), pct(0.99), sorted.back(), mean, reply_bytes, rss_warm, rss_end, hwm,
-      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+      "plugin_cpu_us=%.1f rss_warm_kb=%ld rss_end_kb=%ld hwm_kb=%ld exit=%d\n",
+      name.c_str(), runs, pct(0.5), pct(0.9), pct(0.99), sorted.back(), mean, reply_bytes, cpu_per_request, rss_warm,
+      rss_end, hwm, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   return 0;
 }

@@ -1,5 +1,7 @@
-// The CDI side of the plugin: devices resolved through the library's
-// long-lived spec cache, their edits turned into a ContainerAdjustment.
+// The CDI side of the plugin: the requested devices resolved by the library
+// (the hook's registry rules, permission checks, waiting and error texts),
+// planned against the container as the runtime describes it, and answered as
+// raw edits (AdjustmentSink) or as device names for the runtime to resolve.
 #pragma once
 
 #include <memory>

@@ -8,6 +8,7 @@
 #include "base/text.h"
 #include "nri/nri_api.pb.h"
 #include "nri/protocol.h"
+#include "nri/wire.h"
 #include "spec/annotations.h"
 
 namespace cdi::nri {
@@ -54,7 +55,8 @@ Plugin::Plugin(PluginOptions base, Launch launch, Logger& logger, AdjusterFactor
       launch_(std::move(launch)),
       logger_(logger),
       make_adjuster_(std::move(make_adjuster)),
-      apply_log_options_(std::move(apply_log_options)) {}
+      apply_log_options_(std::move(apply_log_options)),
+      arena_block_(new char[kArenaBlock]) {}
 
 Plugin::~Plugin() = default;
 
@@ -156,15 +158,24 @@ Reply Plugin::synchronize(std::string_view payload) {
 }
 
 Reply Plugin::create_container(std::string_view payload) {
-  pb::CreateContainerRequest request;
-  if (!parse(request, payload)) return unparsable("CreateContainerRequest");
-  pb::CreateContainerResponse response;
-  if (auto st = adjust_container(request, *response.mutable_adjust()); !st.ok()) {
+  // The request on an arena: no allocation per field, nothing to free one by one.
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = arena_block_.get();
+  arena_options.initial_block_size = kArenaBlock;
+  google::protobuf::Arena arena(arena_options);
+  auto* request = google::protobuf::Arena::CreateMessage<pb::CreateContainerRequest>(&arena);
+  if (!parse(*request, payload)) return unparsable("CreateContainerRequest");
+  std::string adjustment;
+  if (auto st = adjust_container(*request, adjustment); !st.ok()) {
     std::string line = "cdi-hook: " + st.error().to_string();
-    logger_.error(container_label(request.pod(), request.container()) + ": " + line);
+    logger_.error(container_label(request->pod(), request->container()) + ": " + line);
     return Reply::failure(Code::unknown, line);
   }
-  return Reply::ok(response.SerializeAsString());
+  // CreateContainerResponse {1: adjust}, always present (the runtime reads an empty one as no change).
+  std::string response;
+  response.reserve(adjustment.size() + 8);
+  WireWriter(response).message(1, adjustment);
+  return Reply::ok(std::move(response));
 }
 
 bool Plugin::skipped_runtime_handler(const pb::PodSandbox& pod, std::string& pattern) const {
@@ -177,7 +188,7 @@ bool Plugin::skipped_runtime_handler(const pb::PodSandbox& pod, std::string& pat
   return false;
 }
 
-Status Plugin::adjust_container(const pb::CreateContainerRequest& request, pb::ContainerAdjustment& out) {
+Status Plugin::adjust_container(const pb::CreateContainerRequest& request, std::string& adjustment) {
   const auto& pod = request.pod();
   const auto& container = request.container();
   std::string who = container_label(pod, container);
@@ -222,7 +233,7 @@ Status Plugin::adjust_container(const pb::CreateContainerRequest& request, pb::C
     adjuster_ = std::move(*made);
   }
   AdjustRequest adjust{who, std::move(devices), &container, references_, capabilities_, effective_wait()};
-  return adjuster_->adjust(adjust, out);
+  return adjuster_->adjust(adjust, adjustment);
 }
 
 }  // namespace cdi::nri

@@ -40,12 +40,13 @@ struct AdjustRequest {
   std::chrono::milliseconds wait{0};  // for late specs, already capped below the request timeout
 };
 
-// The CDI side: resolves the devices and fills the adjustment, or fails with
-// the hook's error for the same devices.
+// The CDI side: resolves the devices and appends the encoded
+// ContainerAdjustment to `adjustment`, or fails with the hook's error for the
+// same devices.
 class Adjuster {
  public:
   virtual ~Adjuster() = default;
-  virtual Status adjust(const AdjustRequest& request, pb::ContainerAdjustment& out) = 0;
+  virtual Status adjust(const AdjustRequest& request, std::string& adjustment) = 0;
 };
 
 // Makes the adjuster once the options are final (at Configure).
@@ -85,7 +86,7 @@ class Plugin final : public Service {
   Reply configure(std::string_view payload);
   Reply synchronize(std::string_view payload);
   Reply create_container(std::string_view payload);
-  Status adjust_container(const pb::CreateContainerRequest& request, pb::ContainerAdjustment& out);
+  Status adjust_container(const pb::CreateContainerRequest& request, std::string& adjustment);
   bool skipped_runtime_handler(const pb::PodSandbox& pod, std::string& pattern) const;
 
   PluginOptions base_;
@@ -96,6 +97,8 @@ class Plugin final : public Service {
   std::function<Status(const PluginOptions&)> apply_log_options_;
   std::unique_ptr<Adjuster> adjuster_;
   std::function<void()> on_registered_;
+  static constexpr size_t kArenaBlock = 256 * 1024;  // a CreateContainer's messages fit in it
+  std::unique_ptr<char[]> arena_block_;
   std::string runtime_name_;
   std::string runtime_version_;
   std::chrono::milliseconds request_timeout_{2000};

@@ -1,6 +1,7 @@
 #include "nri/ttrpc.h"
 
 #include "nri/ttrpc.pb.h"
+#include "nri/wire.h"
 
 namespace cdi::nri {
 
@@ -54,13 +55,19 @@ Result<Call> decode_call(std::string_view data) {
 }
 
 std::string encode_reply(const Reply& reply) {
-  ::ttrpc::Response r;
-  // Always present, as ttrpc's Go server sends it: {code 0} is "0a 00".
-  auto* status = r.mutable_status();
-  status->set_code(static_cast<int32_t>(reply.code));
-  status->set_message(reply.message);
-  if (reply.code == Code::ok) r.set_payload(reply.payload);
-  return r.SerializeAsString();
+  // Response {1 Status {1 code, 2 message}, 2 payload}, written directly: the
+  // payload is not copied into a message first. The status is always present,
+  // as ttrpc's Go server sends it ({code 0} is "0a 00").
+  std::string status;
+  WireWriter s(status);
+  s.signed_varint(1, static_cast<int32_t>(reply.code));
+  s.string(2, reply.message);
+  std::string out;
+  out.reserve(status.size() + reply.payload.size() + 16);
+  WireWriter r(out);
+  r.message(1, status);
+  if (reply.code == Code::ok) r.string(2, reply.payload);
+  return out;
 }
 
 Result<Reply> decode_reply(std::string_view data) {

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Benchmark: CreateContainer round trips through the NRI socket, beside the same work through `cdi-hook hook`.
+
+    bench/nri_bench.py [--runs N] [--hook-runs N] [--keep]        (as root: the workload's nodes are mknod'ed)
+
+The workload is bench/gen_nvidia_like.py's: an 8-GPU NVIDIA-shaped spec (about 31 KB of YAML), alone ("1
+spec") and beside 200 unrelated specs of the same size ("1+200 specs"); the request asks for `all` plus
+`0`..`7` ("full") by a cdi.k8s.io/ annotation. The container sent to the plugin is the NRI form of the
+workload's OCI config (tests/nri/runtime_apply.py), so both paths inject the same devices.
+
+- nri: build/release/src/nri/nri_bench (the runtime's side in C++, the plugin's own mux and ttrpc code)
+  starts cdi-hook-nri as a runtime starts a pre-registered plugin, configures it (runtime containerd
+  2.2.1, request timeout 2 s), and times --runs CreateContainer calls one at a time after a warm-up, from
+  the first byte written to the last byte of the reply read. It reads the plugin's VmRSS after the
+  warm-up and after the timed runs.
+- hook: bench/spawn_bench.cc times whole `cdi-hook hook` processes on the same OCI config (with its kind
+  index warm), as bench/run.sh does.
+
+Targets (printed PASS/FAIL): nri median <= 100 us and p99 <= 1 ms for both spec dirs; plugin RSS after
+10,000 requests <= 8 MiB. It is a benchmark, not a test: it prints figures and exits 0.
+Environment: CDIHOOK_BUILD_DIR (default build/release), BENCH_NICE (default -10).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "nri"))
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def fields(line):
+    return dict(kv.split("=", 1) for kv in line.split())
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--runs", type=int, default=10000, help="timed CreateContainer calls per case")
+    p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--hook-runs", type=int, default=300, help="timed cdi-hook hook runs per case")
+    p.add_argument("--keep", action="store_true", help="keep the generated workload")
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench/nri_bench.py: needs root (the workload's fake device nodes are made with mknod)")
+    build = os.environ.get("CDIHOOK_BUILD_DIR", os.path.join(ROOT, "build", "release"))
+    nice = os.environ.get("BENCH_NICE", "-10")
+    print("== building cdi-hook, cdi-hook-nri and nri_bench (%s)" % build, file=sys.stderr)
+    run(["bash", os.path.join(ROOT, "scripts", "build.sh"), "release"], stdout=subprocess.DEVNULL)
+    run(["cmake", "--build", build, "--target", "nri_bench"], stdout=subprocess.DEVNULL)
+    plugin = os.path.join(build, "src", "nri", "cdi-hook-nri")
+    client = os.path.join(build, "src", "nri", "nri_bench")
+    hook = os.path.join(build, "src", "cdi-hook")
+    spawn_bench = os.path.join(ROOT, "build", "bench", "spawn_bench")
+    os.makedirs(os.path.dirname(spawn_bench), exist_ok=True)
+    run(["g++", "-std=c++20", "-O2", "-o", spawn_bench, os.path.join(ROOT, "bench", "spawn_bench.cc")])
+
+    os.environ.setdefault("CDI_NRI_PROTO_OUT", os.path.join(build, "tests", "nri-proto", "bench"))
+    import harness as nh
+    import runtime_apply as ra
+
+    work = tempfile.mkdtemp(prefix="cdi-nri-bench.")
+    try:
+        gen = os.path.join(ROOT, "bench", "gen_nvidia_like.py")
+        run([sys.executable, gen, os.path.join(work, "one")], stdout=subprocess.DEVNULL)
+        run([sys.executable, gen, os.path.join(work, "many"), "--others", "200"], stdout=subprocess.DEVNULL)
+        time.sleep(1.2)  # the hook's kind index never records a file changed within the last second
+        results = {}
+        for case in ("one", "many"):
+            d = os.path.join(work, case)
+            config_json = os.path.join(d, "config-full.json")
+            with open(config_json) as f:
+                config = json.load(f)
+            request = nh.api.CreateContainerRequest(pod=nh.pod(name="bench"),
+                                                    container=ra.container_from_config(config))
+            with open(os.path.join(d, "request.bin"), "wb") as f:
+                f.write(request.SerializeToString())
+            with open(os.path.join(d, "plugin.conf"), "w") as f:
+                f.write("spec-dir = %s\nlog-level = warning\nlog-file = %s\n" % (os.path.join(d, "cdi"),
+                                                                                os.path.join(d, "plugin.log")))
+            print("== nri: %s, %d requests" % (case, a.runs), file=sys.stderr)
+            out = run(["nice", "-n", nice, client, "--plugin", plugin, "--config", os.path.join(d, "plugin.conf"),
+                       "--request", os.path.join(d, "request.bin"), "-n", str(a.runs), "-w", str(a.warmup),
+                       "--name", "nri-" + case], capture_output=True, text=True).stdout
+            results["nri-" + case] = fields(out.strip())
+            cache = os.path.join(d, "cache")
+            os.mkdir(cache, 0o700)
+            cmd = [hook, "hook", "--spec-dir", os.path.join(d, "cdi"), "--cache-dir", cache]
+            for _ in range(3):
+                run(cmd, stdin=open(config_json), stdout=subprocess.DEVNULL)
+            print("== hook: %s, %d runs" % (case, a.hook_runs), file=sys.stderr)
+            out = run(["nice", "-n", nice, spawn_bench, "--name", "hook-" + case, "-n", str(a.hook_runs), "-w", "20",
+                       "-m", "3", "--stdin", config_json, "--"] + cmd, capture_output=True, text=True).stdout
+            results["hook-" + case] = fields(out.strip())
+        report(results, a)
+    finally:
+        if a.keep:
+            print("workload kept in " + work, file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def report(r, a):
+    load = open("/proc/loadavg").read().split()[0]
+    print("CreateContainer round trip (8-GPU request: all + 0..7), load average %s, %d requests after %d warm-up"
+          % (load, a.runs, a.warmup))
+    print()
+    print("| case | median | p90 | p99 | max | target | |")
+    print("|---|---|---|---|---|---|---|")
+    for case, label in (("one", "1 spec"), ("many", "1 + 200 unrelated 32 KB specs")):
+        n = r["nri-" + case]
+        med, p99 = float(n["median_us"]), float(n["p99_us"])
+        ok = med <= 100 and p99 <= 1000
+        print("| cdi-hook-nri, %s | %.0f us | %.0f us | %.0f us | %.1f ms | median <= 100 us, p99 <= 1 ms | %s |" % (
+            label, med, float(n["p90_us"]), p99, float(n["max_us"]) / 1000, "PASS" if ok else "FAIL"))
+    for case, label in (("one", "1 spec"), ("many", "1 + 200 specs")):
+        h = r["hook-" + case]
+        print("| cdi-hook hook (whole process), %s | %.2f ms | %.2f ms (p10) | | | (for comparison) | |" % (
+            label, float(h["median_ms"]), float(h["p10_ms"])))
+    print()
+    for case in ("one", "many"):
+        n = r["nri-" + case]
+        rss = int(n["rss_end_kb"])
+        print("plugin RSS (%s): %d KiB after the warm-up, %d KiB after %d more requests, peak %d KiB; reply %s "
+              "bytes: %s (target <= 8 MiB)" % (case, int(n["rss_warm_kb"]), rss, a.runs, int(n["hwm_kb"]),
+                                                n["reply_bytes"], "PASS" if rss <= 8192 else "FAIL"))
+
+
+if __name__ == "__main__":
+    main()

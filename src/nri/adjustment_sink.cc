@@ -1,0 +1,343 @@
+#include "nri/adjustment_sink.h"
+
+#include <algorithm>
+
+#include "base/text.h"
+#include "nri/wire.h"
+
+namespace cdi::nri {
+
+namespace {
+
+// Access as bits: r 1, w 2, m 4 (no allocation on the per-node path).
+unsigned access_bits(std::string_view access) {
+  unsigned bits = 0;
+  for (char c : access) bits |= c == 'r' ? 1u : c == 'w' ? 2u : c == 'm' ? 4u : 0u;
+  return bits;
+}
+
+std::string access_text(unsigned bits) {
+  std::string out;
+  if (bits & 1u) out += 'r';
+  if (bits & 2u) out += 'w';
+  if (bits & 4u) out += 'm';
+  return out;
+}
+
+std::string rule_text(const DeviceCgroupRule& r) {
+  std::string text = std::string(r.allow ? "allow " : "deny ") + r.type;
+  text += " " + (r.major ? std::to_string(*r.major) : std::string("*"));
+  text += ":" + (r.minor ? std::to_string(*r.minor) : std::string("*"));
+  return text + " " + (r.access.empty() ? std::string("rwm") : r.access);
+}
+
+Hook from_hook(const pb::Hook& h) {
+  Hook out;
+  out.path = h.path();
+  out.args.assign(h.args().begin(), h.args().end());
+  out.env.assign(h.env().begin(), h.env().end());
+  if (h.has_timeout()) out.timeout = h.timeout().value();
+  return out;
+}
+
+}  // namespace
+
+std::string_view automatic_access(std::string_view type) { return type == "b" ? "rwm" : "rw"; }
+
+ContainerView nri_container_view(const pb::Container& c) {
+  ContainerView v;
+  if (c.has_user()) {
+    v.uid = c.user().uid();
+    v.gid = c.user().gid();
+    v.additional_gids.assign(c.user().additional_gids().begin(), c.user().additional_gids().end());
+  }
+  for (const auto& d : c.linux().devices()) {
+    ResolvedDeviceNode n;
+    n.path = d.path();
+    n.type = d.type();
+    n.major = d.major();
+    n.minor = d.minor();
+    if (d.has_file_mode()) n.file_mode = d.file_mode().value();
+    if (d.has_uid()) n.uid = d.uid().value();
+    if (d.has_gid()) n.gid = d.gid().value();
+    v.device_nodes.push_back(std::move(n));
+  }
+  for (const auto& r : c.linux().resources().devices()) {
+    DeviceCgroupRule rule;
+    rule.allow = r.allow();
+    rule.type = r.type();
+    if (r.has_major()) rule.major = r.major().value();
+    if (r.has_minor()) rule.minor = r.minor().value();
+    rule.access = r.access();
+    v.cgroup_rules.push_back(std::move(rule));
+  }
+  for (const auto& m : c.mounts()) {
+    Mount mount;
+    mount.container_path = m.destination();
+    mount.host_path = m.source();
+    mount.type = m.type();
+    mount.options.assign(m.options().begin(), m.options().end());
+    v.mounts.push_back(std::move(mount));
+  }
+  const auto& h = c.hooks();
+  auto stage = [&v](const char* name, const auto& list) {
+    for (const auto& hook : list) v.hooks[name].push_back(from_hook(hook));
+  };
+  stage("prestart", h.prestart());
+  stage("createRuntime", h.create_runtime());
+  stage("createContainer", h.create_container());
+  stage("startContainer", h.start_container());
+  stage("poststart", h.poststart());
+  stage("poststop", h.poststop());
+  return v;
+}
+
+Status AdjustmentSink::set_env(const PlannedEnv& planned) {
+  std::string_view key = planned.key();
+  for (auto& [k, v] : env_) {
+    if (k == key) {
+      v = planned.value();  // the last CDI value wins, in the first one's place
+      return {};
+    }
+  }
+  env_.emplace_back(key, planned.value());
+  return {};
+}
+
+Status AdjustmentSink::add_device_node(const PlannedDeviceNode& planned) {
+  const ResolvedDeviceNode& n = planned.node;
+  // The runtime replaces a node by path, and one plugin may claim a path once: keep the last.
+  std::erase_if(devices_, [&](const ResolvedDeviceNode* d) { return d->path == n.path; });
+  devices_.push_back(&n);
+  last_node_ = &n;
+  return {};
+}
+
+Status AdjustmentSink::add_cgroup_rule(const PlannedCgroupRule& planned) {
+  const DeviceCgroupRule& r = planned.rule;
+  const ResolvedDeviceNode* node = last_node_;
+  last_node_ = nullptr;
+  // The runtime's automatic rule for the node just added, if this rule follows it.
+  bool follows = node && r.allow && r.major == node->major && r.minor == node->minor;
+  unsigned wanted = r.access.empty() ? 7u : access_bits(r.access);
+  unsigned granted = follows ? access_bits(automatic_access(node->type)) : 0u;
+  unsigned extra = wanted & ~granted;    // the spec grants it, the runtime would not
+  unsigned surplus = granted & ~wanted;  // the runtime would grant it, the spec does not
+  if (extra == 0 && surplus == 0) return {};
+  if (!r.major || !r.minor) {
+    return Error("NRI cannot carry the device cgroup rule " + quote(rule_text(r)) + " (a rule without numbers)");
+  }
+  if (caps_.cgroup_rules) {
+    if (extra != 0 || !follows) rules_.push_back({r.allow, r.type, *r.major, *r.minor, access_text(wanted)});
+    if (surplus != 0) rules_.push_back({false, r.type, *r.major, *r.minor, access_text(surplus)});
+    return {};
+  }
+  if (follows && surplus == 0 && extra == 4u) {
+    not_carried_.push_back("mknod access to " + r.type + " " + std::to_string(*r.major) + ":" +
+                           std::to_string(*r.minor));
+    return {};
+  }
+  return Error("the runtime (" + caps_.describe() + ") cannot carry the device cgroup rule " + quote(rule_text(r)) +
+               (follows ? " (it gives the node " + quote(access_text(granted)) + "; explicit rules need NRI v0.10)"
+                        : " (explicit rules need NRI v0.10)"));
+}
+
+Status AdjustmentSink::add_net_device(const PlannedNetDevice& planned) {
+  if (!caps_.net_devices) {
+    return Error("the runtime (" + caps_.describe() + ") cannot add network devices (NRI v0.11 can)");
+  }
+  const NetDevice& d = *planned.device;
+  for (auto& [host, name] : net_devices_) {
+    if (host == d.host_interface_name) {
+      name = d.name;
+      return {};
+    }
+  }
+  net_devices_.emplace_back(d.host_interface_name, d.name);
+  return {};
+}
+
+Status AdjustmentSink::add_mount(const PlannedMount& planned) {
+  const Mount& m = *planned.mount;
+  auto [at, fresh] = mount_index_.try_emplace(m.container_path, mounts_.size());
+  if (!fresh) mounts_[at->second] = nullptr;  // replaced: the later one is appended
+  at->second = mounts_.size();
+  mounts_.push_back(&m);
+  return {};
+}
+
+// The runtime sorts the mounts itself after applying an adjustment.
+Status AdjustmentSink::order_mounts() { return {}; }
+
+Status AdjustmentSink::add_hook(const PlannedHook& planned) {
+  const std::string& s = planned.hook->hook_name;
+  if (s != "prestart" && s != "createRuntime" && s != "createContainer" && s != "startContainer" && s != "poststart" &&
+      s != "poststop") {
+    return Error("NRI has no hook stage " + quote(s));
+  }
+  hooks_.push_back(planned.hook);
+  return {};
+}
+
+Status AdjustmentSink::set_intel_rdt(const PlannedIntelRdt& planned) {
+  if (!caps_.rdt) return Error("the runtime (" + caps_.describe() + ") cannot set Intel RDT (NRI v0.11 can)");
+  const IntelRdt& r = *planned.rdt;
+  if (!r.l3_cache_schema.empty() || !r.mem_bw_schema.empty()) {
+    return Error("NRI carries intelRdt closID, schemata and enableMonitoring, not l3CacheSchema or memBwSchema");
+  }
+  rdt_ = &r;  // replaces as a whole: the last wins
+  return {};
+}
+
+Status AdjustmentSink::add_additional_gid(const PlannedGid&) {
+  return Error(
+      "NRI cannot add supplementary groups to a container (an adjustment has no field for them); where the "
+      "runtime honours CDI device names, cdi-mode reference or auto lets the runtime add them");
+}
+
+namespace {
+
+// Field numbers of nri_api.proto (NRI's, append-only since v0.2).
+namespace field {
+constexpr int kAdjustMounts = 3, kAdjustEnv = 4, kAdjustHooks = 5, kAdjustLinux = 6, kAdjustCdiDevices = 8;
+constexpr int kMountDestination = 1, kMountType = 2, kMountSource = 3, kMountOptions = 4;
+constexpr int kKey = 1, kValue = 2;
+constexpr int kHookPath = 1, kHookArgs = 2, kHookEnv = 3, kHookTimeout = 4;
+constexpr int kLinuxDevices = 1, kLinuxResources = 2, kLinuxNetDevices = 9, kLinuxRdt = 11;
+constexpr int kDevicePath = 1, kDeviceType = 2, kDeviceMajor = 3, kDeviceMinor = 4, kDeviceFileMode = 5, kDeviceUid = 6,
+              kDeviceGid = 7;
+constexpr int kResourcesDevices = 7;
+constexpr int kRuleAllow = 1, kRuleType = 2, kRuleMajor = 3, kRuleMinor = 4, kRuleAccess = 5;
+constexpr int kNetDeviceName = 1;
+constexpr int kRdtClosId = 1, kRdtSchemata = 2, kRdtEnableMonitoring = 3;
+constexpr int kCdiDeviceName = 1;
+}  // namespace field
+
+// The Hooks field of each stage.
+int hook_stage_field(std::string_view stage) {
+  if (stage == "prestart") return 1;
+  if (stage == "createRuntime") return 2;
+  if (stage == "createContainer") return 3;
+  if (stage == "startContainer") return 4;
+  if (stage == "poststart") return 5;
+  return 6;  // poststop
+}
+
+// An Optional* wrapper: {value = 1}.
+std::string optional_varint(uint64_t value) {
+  std::string body;
+  WireWriter(body).varint(1, value);
+  return body;
+}
+
+}  // namespace
+
+void AdjustmentSink::finish(std::string& out) const {
+  using namespace field;
+  out.reserve(out.size() + 16384);
+  WireWriter adjustment(out);
+  std::string body, inner;
+  body.reserve(4096);
+  for (const Mount* m : mounts_) {
+    if (!m) continue;
+    body.clear();
+    WireWriter w(body);
+    w.string(kMountDestination, m->container_path);
+    w.string(kMountType, m->type);
+    w.string(kMountSource, m->host_path);
+    for (const auto& o : m->options) w.element(kMountOptions, o);
+    adjustment.message(kAdjustMounts, body);
+  }
+  for (const auto& [k, v] : env_) {
+    body.clear();
+    WireWriter w(body);
+    w.string(kKey, k);
+    w.string(kValue, v);
+    adjustment.message(kAdjustEnv, body);
+  }
+  if (!hooks_.empty()) {
+    std::string hooks;
+    for (int stage = 1; stage <= 6; ++stage) {  // Hooks' fields in order, each hook in call order
+      for (const Hook* h : hooks_) {
+        if (hook_stage_field(h->hook_name) != stage) continue;
+        body.clear();
+        WireWriter w(body);
+        w.string(kHookPath, h->path);
+        for (const auto& a : h->args) w.element(kHookArgs, a);
+        for (const auto& e : h->env) w.element(kHookEnv, e);
+        if (h->timeout) w.message(kHookTimeout, optional_varint(static_cast<uint64_t>(*h->timeout)));
+        WireWriter(hooks).message(stage, body);
+      }
+    }
+    adjustment.message(kAdjustHooks, hooks);
+  }
+  if (!devices_.empty() || !rules_.empty() || !net_devices_.empty() || rdt_) {
+    std::string linux_body;
+    WireWriter lin(linux_body);
+    for (const ResolvedDeviceNode* n : devices_) {
+      body.clear();
+      WireWriter w(body);
+      w.string(kDevicePath, n->path);
+      w.string(kDeviceType, n->type);
+      w.signed_varint(kDeviceMajor, n->major);
+      w.signed_varint(kDeviceMinor, n->minor);
+      if (n->file_mode) w.message(kDeviceFileMode, optional_varint(*n->file_mode));
+      if (n->uid) w.message(kDeviceUid, optional_varint(*n->uid));
+      if (n->gid) w.message(kDeviceGid, optional_varint(*n->gid));
+      lin.message(kLinuxDevices, body);
+    }
+    if (!rules_.empty()) {
+      std::string resources;
+      for (const Rule& r : rules_) {
+        body.clear();
+        WireWriter w(body);
+        w.boolean(kRuleAllow, r.allow);
+        w.string(kRuleType, r.type);
+        w.message(kRuleMajor, optional_varint(static_cast<uint64_t>(r.major)));
+        w.message(kRuleMinor, optional_varint(static_cast<uint64_t>(r.minor)));
+        w.string(kRuleAccess, r.access);
+        WireWriter(resources).message(kResourcesDevices, body);
+      }
+      lin.message(kLinuxResources, resources);
+    }
+    for (const auto& [host, name] : net_devices_) {
+      inner.clear();
+      WireWriter(inner).string(kNetDeviceName, name);
+      body.clear();
+      WireWriter entry(body);  // a map entry: {1 key, 2 value}
+      entry.element(1, host);
+      entry.message(2, inner);
+      lin.message(kLinuxNetDevices, body);
+    }
+    if (rdt_) {
+      body.clear();
+      WireWriter w(body);
+      if (!rdt_->clos_id.empty()) {
+        inner.clear();
+        WireWriter(inner).element(1, rdt_->clos_id);
+        w.message(kRdtClosId, inner);
+      }
+      if (rdt_->schemata) {
+        inner.clear();
+        WireWriter values(inner);
+        for (const auto& line : *rdt_->schemata) values.element(1, line);
+        w.message(kRdtSchemata, inner);
+      }
+      if (rdt_->enable_monitoring) w.message(kRdtEnableMonitoring, optional_varint(1));
+      lin.message(kLinuxRdt, body);
+    }
+    adjustment.message(kAdjustLinux, linux_body);
+  }
+}
+
+void write_cdi_devices(const std::vector<std::string>& names, std::string& out) {
+  WireWriter adjustment(out);
+  std::string body;
+  for (const auto& n : names) {
+    body.clear();
+    WireWriter(body).string(field::kCdiDeviceName, n);
+    adjustment.message(field::kAdjustCdiDevices, body);
+  }
+}
+
+}  // namespace cdi::nri

@@ -1,0 +1,67 @@
+#include "nri/wire.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "nri/nri_api.pb.h"
+
+namespace cdi::nri {
+namespace {
+
+namespace pb = ::nri::pkg::api::v1alpha1;
+
+// What the writer makes is what protobuf makes of the same values, and reads back.
+TEST(WireWriter, MatchesProtobufForEveryKindOfField) {
+  std::string device, uid, gid, mode;
+  WireWriter(mode).varint(1, 0640);
+  WireWriter(uid).varint(1, 0);  // present with the value 0: an empty body
+  WireWriter w(device);
+  w.string(1, "/dev/x");
+  w.string(2, "c");
+  w.signed_varint(3, 195);
+  w.signed_varint(4, 0);
+  w.message(5, mode);
+  w.message(6, uid);
+  pb::LinuxDevice d;
+  d.set_path("/dev/x");
+  d.set_type("c");
+  d.set_major(195);
+  d.mutable_file_mode()->set_value(0640);
+  d.mutable_uid()->set_value(0);
+  EXPECT_EQ(device, d.SerializeAsString());
+
+  std::string hook;
+  WireWriter h(hook);
+  h.string(1, "/bin/h");
+  h.element(2, "");
+  h.element(2, "arg");
+  pb::Hook parsed;
+  ASSERT_TRUE(parsed.ParseFromString(hook));
+  EXPECT_EQ(parsed.path(), "/bin/h");
+  ASSERT_EQ(parsed.args_size(), 2);
+  EXPECT_EQ(parsed.args(0), "");
+  EXPECT_EQ(parsed.args(1), "arg");
+
+  std::string rule;
+  WireWriter r(rule);
+  r.boolean(1, false);
+  r.boolean(1, true);
+  pb::LinuxDeviceCgroup c;
+  c.set_allow(true);
+  EXPECT_EQ(rule, c.SerializeAsString());
+
+  std::string big;
+  WireWriter(big).signed_varint(1, -1);
+  pb::OptionalInt64 negative;
+  negative.set_value(-1);
+  EXPECT_EQ(big, negative.SerializeAsString());
+  std::string large(300, 'x'), encoded;
+  WireWriter(encoded).string(1, large);
+  pb::CDIDevice cdi;
+  ASSERT_TRUE(cdi.ParseFromString(encoded));
+  EXPECT_EQ(cdi.name(), large);
+}
+
+}  // namespace
+}  // namespace cdi::nri
