@@ -302,7 +302,7 @@ TEST_F(Sink, NothingPlannedNothingSent) {
   Spec s = make_spec({device("a", {})});
   pb::ContainerAdjustment a;
   ASSERT_TRUE(adjust(s, caps(3), a).ok());
-  EXPECT_EQ(a.ByteSize(), 0u);
+  EXPECT_EQ(a.ByteSizeLong(), 0u);
 }
 
 TEST(ContainerView, FromTheNriContainer) {

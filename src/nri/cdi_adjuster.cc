@@ -2,19 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <optional>
-#include <set>
 
 #include "base/fs.h"
 #include "base/text.h"
 #include "edits/edit_plan.h"
-#include "inject/injector.h"
 #include "nri/adjustment_sink.h"
 #include "nri/nri_api.pb.h"
 #include "registry/registry.h"
-#include "registry/spec_wait.h"
-#include "spec/qualified_name.h"
+#include "registry/spec_cache.h"
 
 namespace cdi::nri {
 
@@ -49,86 +44,34 @@ std::vector<std::string> names_of(const std::vector<DeviceDefinition>& defs) {
   return out;
 }
 
-// The specs of the last resolution, kept between requests: reused while the
-// spec dirs report no change through inotify and every spec file the devices
-// came from keeps its identity (a symlinked spec's target can change without an
-// event in the dir). Anything else, and every failure, goes through the
-// library's resolution afresh, so errors and waiting are the hook's.
-class SpecMemory {
+// The specs, kept between requests by the library's spec cache (inotify on the
+// spec dirs; only the files that change are read again). Resolution, waiting
+// and errors are the hook's: the first unresolved device is the answer, the
+// others are logged, as inject_devices does.
+class Specs {
  public:
-  SpecMemory(RegistryOptions options, Logger& logger) : options_(std::move(options)), logger_(logger) {}
+  Specs(RegistryOptions options, Logger& logger) : registry_(fs_, logger, std::move(options)), logger_(logger) {}
 
   Result<std::vector<DeviceDefinition>> resolve(const std::vector<std::string>& names, std::chrono::milliseconds wait) {
-    if (auto kept = from_memory(names)) return std::move(*kept);
-    if (!watch_) {
-      auto w = SpecDirWatch::create(options_.spec_dirs, logger_);
-      if (w.ok()) {
-        watch_ = std::move(*w);
-      } else {
-        logger_.warn("no spec dir watch (" + w.error().to_string() + "): every request scans the spec dirs");
-      }
+    if (!cache_) cache_ = SpecCache::create(registry_, logger_);
+    auto start = SpecCache::Clock::now();
+    Resolution r = cache_->resolve(names, start);  // what the cache holds, no wait
+    if (!r.complete() && wait.count() > 0) {
+      logger_.info("waiting up to " + std::to_string(wait.count()) + " ms for " + r.errors.front().to_string());
+      r = cache_->resolve(names, start + wait);
     }
-    registry_.reset();
-    resolved_.clear();
-    fs_.forget_handles();
-    auto registry = std::make_unique<Registry>(fs_, logger_, options_);
-    auto defs = resolve_devices(*registry, names, fs_, logger_, wait);
-    if (!defs.ok()) return defs;
-    files_.clear();
-    for (const auto& d : *defs) {
-      auto st = fs_.stat(d.spec->path);
-      if (!st.ok()) return defs;  // gone already: not kept
-      files_.emplace(d.spec->path, *st);
+    if (!r.complete()) {
+      for (size_t i = 1; i < r.errors.size(); ++i) logger_.error(r.errors[i].to_string());
+      return std::move(r.errors.front());
     }
-    kinds_ = kinds_of(names);
-    for (const auto& d : *defs) resolved_.emplace(d.qualified_name(), d);
-    if (watch_) registry_ = std::move(registry);
-    return defs;
+    return std::move(r.devices);
   }
 
  private:
-  static std::set<std::string> kinds_of(const std::vector<std::string>& names) {
-    std::set<std::string> kinds;
-    for (const auto& n : names) kinds.insert(split_qualified_name(n).kind());
-    return kinds;
-  }
-
-  static bool same_file(const FileStat& a, const FileStat& b) {
-    return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime_ns == b.mtime_ns &&
-           a.ctime_ns == b.ctime_ns && a.mode == b.mode && a.uid == b.uid && a.gid == b.gid;
-  }
-
-  std::optional<std::vector<DeviceDefinition>> from_memory(const std::vector<std::string>& names) {
-    if (!registry_) return std::nullopt;
-    auto changed = watch_->changed();
-    if (!changed.ok() || *changed) return std::nullopt;
-    auto kinds = kinds_of(names);
-    if (!std::includes(kinds_.begin(), kinds_.end(), kinds.begin(), kinds.end())) return std::nullopt;
-    std::vector<DeviceDefinition> defs;
-    for (const auto& n : names) {
-      auto d = resolved_.find(n);  // what the registry gave for this name, while nothing changed
-      if (d == resolved_.end()) {
-        auto found = registry_->resolve(n);
-        if (!found.ok() || !files_.contains(found->spec->path)) return std::nullopt;
-        d = resolved_.emplace(n, std::move(*found)).first;
-      }
-      defs.push_back(d->second);
-    }
-    for (const auto& [path, identity] : files_) {
-      auto st = fs_.stat(path);
-      if (!st.ok() || !same_file(*st, identity)) return std::nullopt;
-    }
-    return defs;
-  }
-
-  RegistryOptions options_;
-  Logger& logger_;
   RealFs fs_;
-  std::unique_ptr<SpecDirWatch> watch_;
-  std::unique_ptr<Registry> registry_;
-  std::set<std::string> kinds_;
-  std::map<std::string, FileStat> files_;
-  std::map<std::string, DeviceDefinition, std::less<>> resolved_;  // name -> definition, while nothing changed
+  Registry registry_;
+  Logger& logger_;
+  std::unique_ptr<SpecCache> cache_;
 };
 
 class CdiAdjuster final : public Adjuster {
@@ -175,7 +118,7 @@ class CdiAdjuster final : public Adjuster {
   }
 
  private:
-  SpecMemory specs_;
+  Specs specs_;
   Logger& logger_;
 };
 
