@@ -5,6 +5,7 @@ increasing stream ids, replies within the timeout); these tests add the call ord
 """
 
 import os
+import re
 import time
 import unittest
 
@@ -276,8 +277,12 @@ class External(nritest.TestCase):
         finally:
             listener.close()
         err = plugin.stderr()
-        self.assertIn("cannot reach the runtime", err)
         self.assertIn("the runtime closed the connection; reconnecting", err)
+        # Before the runtime came: one line per attempt, each waiting twice as long as the one before.
+        before = err.split("connected to " + path)[0]
+        delays = [int(d) for d in re.findall(r"cannot reach the runtime: .*; retrying in (\d+) ms", before)]
+        self.assertGreaterEqual(len(delays), 2, before)
+        self.assertEqual(delays, [100 * 2 ** i for i in range(len(delays))], before)
 
     def test_reference_mode_refused_ends_an_external_plugin(self):
         path = os.path.join(self.tmp, "nri.sock")
