@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "base/fs.h"
 #include "base/text.h"
@@ -10,6 +11,7 @@
 #include "nri/nri_api.pb.h"
 #include "registry/registry.h"
 #include "registry/spec_cache.h"
+#include "spec/qualified_name.h"
 
 namespace cdi::nri {
 
@@ -44,6 +46,14 @@ std::vector<std::string> names_of(const std::vector<DeviceDefinition>& defs) {
   return out;
 }
 
+std::set<std::string> kinds_of(const std::vector<std::string>& names) {
+  std::set<std::string> kinds;
+  for (const auto& n : names) {
+    if (auto q = parse_qualified_name(n); q.ok()) kinds.insert(q->kind());
+  }
+  return kinds;
+}
+
 // The specs, kept between requests by the library's spec cache (inotify on the
 // spec dirs; only the files that change are read again). Resolution, waiting
 // and errors are the hook's: the first unresolved device is the answer, the
@@ -53,7 +63,13 @@ class Specs {
   Specs(RegistryOptions options, Logger& logger) : registry_(fs_, logger, std::move(options)), logger_(logger) {}
 
   Result<std::vector<DeviceDefinition>> resolve(const std::vector<std::string>& names, std::chrono::milliseconds wait) {
-    if (!cache_) cache_ = SpecCache::create(registry_, logger_);
+    if (!cache_) {
+      // Only the requested kinds are parsed (later requests add theirs), as
+      // for the hook; the cache then keeps them fresh.
+      registry_.keep_files();
+      registry_.load(kinds_of(names));
+      cache_ = SpecCache::create(registry_, logger_);
+    }
     auto start = SpecCache::Clock::now();
     Resolution r = cache_->resolve(names, start);  // what the cache holds, no wait
     if (!r.complete() && wait.count() > 0) {

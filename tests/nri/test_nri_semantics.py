@@ -417,6 +417,12 @@ class Freshness(Base):
         self.assertEqual(driver(), "link-2")
 
     def test_ten_thousand_requests_no_growth(self):
+        # Beside 200 specs of other kinds (about 30 KB each), which the plugin must not keep parsed.
+        for i in range(200):
+            devices = {"d%d" % j: {"env": ["UNRELATED_%d_%d=%s" % (i, j, "x" * 40)],
+                                   "mounts": [{"hostPath": "/srv/u%d/%d" % (i, j), "containerPath": "/u/%d" % j}]}
+                       for j in range(150)}
+            self.write_spec("unrelated-%03d.json" % i, spec_text(devices, kind="unrelated%d.example/dev" % i))
         p = self.start_for(extra="log-level = warning\n")
         config = oci_config({"cdi.k8s.io/c": KIND + "=0," + KIND + "=1"})
         request = nh.api.CreateContainerRequest(pod=nh.pod(), container=ra.container_from_config(config))
