@@ -151,6 +151,7 @@ void put_bool(Writer& w, std::string_view key, bool value) {
 }
 
 Result<rapidjson::Document> parse_object(std::string_view json, std::string_view what) {
+  if (find_out_of_range_exponent(json)) return Error(std::string(what) + ": not a JSON object");
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) return Error(std::string(what) + ": not a JSON object");

@@ -51,6 +51,11 @@ constexpr unsigned kFlags =
 Result<OciDocument> OciDocument::parse(std::string_view bytes) {
   if (bytes.find_first_not_of(" \t\r\n") == std::string_view::npos) return Error("empty input: expected a JSON object");
   if (bytes.find('\0') != std::string_view::npos) return Error("invalid JSON: NUL byte in the input");
+  if (auto at = find_out_of_range_exponent(bytes)) {
+    auto lc = codec::line_column_at(bytes, *at);
+    return Error("invalid JSON: number exponent longer than " + std::to_string(kMaxJsonExponentDigits) + " digits")
+        .at(lc.line, lc.column);
+  }
   OciDocument out;
   rapidjson::ParseResult result;
   bool too_deep = false;

@@ -62,7 +62,9 @@ INSTANTIATE_TEST_SUITE_P(Table, OciNumberTest,
                                            NumberCase{"uint64_max", "18446744073709551615", "18446744073709551615"},
                                            NumberCase{"uint32_max", "4294967295", "4294967295"},
                                            NumberCase{"negative", "-1", "-1"}, NumberCase{"fraction", "1.5", "1.5"},
-                                           NumberCase{"exponent", "1e3", "1000.0"}, NumberCase{"tiny", "0.1", "0.1"}),
+                                           NumberCase{"exponent", "1e3", "1000.0"},
+                                           NumberCase{"longest_exponent_kept", "1e-00000099999", "0.0"},
+                                           NumberCase{"tiny", "0.1", "0.1"}),
                          [](const ::testing::TestParamInfo<NumberCase>& i) { return i.param.name; });
 
 TEST(OciDocument, NumbersHaveTheirTypes) {
@@ -106,6 +108,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"truncated", "{\"a\":", "invalid JSON"}, BadCase{"trailing", "{} x", "invalid JSON"},
                       BadCase{"nul", std::string("{\"a\":\"\0\"}", 9), "NUL byte"},
                       BadCase{"invalid_utf8", "{\"a\":\"\xc3\x28\"}", "invalid JSON"},
+                      BadCase{"exponent_overflowing_with_fraction", "{\"a\":0.000000000000e-2147483639}",
+                              "invalid JSON: number exponent longer than 5 digits"},
+                      BadCase{"long_positive_exponent", "{\"a\":1E+123456}", "number exponent longer than 5 digits"},
                       BadCase{"duplicate_root", "{\"process\":{},\"process\":{}}", "(root): duplicate key \"process\""},
                       BadCase{"too_deep_arrays", "{\"a\":" + nested(100'000) + "}", "nested deeper than 256 levels"},
                       BadCase{"too_deep_objects",
