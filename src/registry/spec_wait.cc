@@ -26,6 +26,8 @@ bool is_dir(const std::string& path) {
 bool spec_name(std::string_view name) { return name.ends_with(".json") || name.ends_with(".yaml"); }
 
 bool under(const std::string& dir, const std::string& ancestor) {
+  // "." is the nearest existing ancestor of a relative dir whose first part is not there yet.
+  if (ancestor == ".") return !dir.empty() && dir.front() != '/' && dir != "." && !dir.starts_with("../");
   return dir.size() > ancestor.size() && dir.starts_with(ancestor) &&
          (ancestor.back() == '/' || dir[ancestor.size()] == '/');
 }

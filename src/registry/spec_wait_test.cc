@@ -1,5 +1,6 @@
 #include "registry/spec_wait.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,6 +127,38 @@ TEST_F(SpecWaitTest, DirCreatedLaterTwoLevelsDeepWakesTheWait) {
     ASSERT_TRUE(*woke) << "the deadline passed after " << wakes << " wakes";
     ++wakes;
   }
+  EXPECT_GE(wakes, 1);
+  EXPECT_LT(seconds_since(start), 2.0);
+}
+
+// A relative spec dir (--spec-dir late/cdi) whose first part is not there yet: the
+// watch starts on "." and must follow the dirs down as they appear.
+TEST_F(SpecWaitTest, RelativeDirCreatedLaterWakesTheWait) {
+  int cwd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(cwd, 0);
+  ASSERT_EQ(::chdir(tmp.path().c_str()), 0);
+  auto w = watch({"late/cdi"});
+  ASSERT_NE(w, nullptr);
+  auto start = Clock::now();
+  Later writer(milliseconds(100), [&] {
+    ::mkdir((tmp.path() + "/late").c_str(), 0755);
+    std::this_thread::sleep_for(milliseconds(100));
+    ::mkdir((tmp.path() + "/late/cdi").c_str(), 0755);
+    std::this_thread::sleep_for(milliseconds(100));
+    write(tmp.path() + "/late/cdi/late.yaml", "kind: v/c\n");
+  });
+  int wakes = 0;
+  auto deadline = start + milliseconds(5000);
+  while (!std::filesystem::exists(tmp.path() + "/late/cdi/late.yaml")) {
+    auto woke = w->wait(deadline);
+    if (!woke.ok() || !*woke) break;
+    ++wakes;
+  }
+  // One more wake for the file itself: the watch is on late/cdi by now.
+  bool file_seen = std::filesystem::exists(tmp.path() + "/late/cdi/late.yaml");
+  ASSERT_EQ(::fchdir(cwd), 0);
+  ::close(cwd);
+  EXPECT_TRUE(file_seen) << "the deadline passed after " << wakes << " wakes";
   EXPECT_GE(wakes, 1);
   EXPECT_LT(seconds_since(start), 2.0);
 }
