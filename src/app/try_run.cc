@@ -7,7 +7,6 @@
 #include <sched.h>
 #include <spawn.h>
 #include <sys/mount.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -311,32 +310,6 @@ Result<TryPlan> finish_config(const OciDocument& base, const std::string& config
 }
 
 }  // namespace
-
-// --- SignalWatch ---
-
-SignalWatch::SignalWatch() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
-  ::sigprocmask(SIG_BLOCK, &set, &old_);
-  fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-SignalWatch::~SignalWatch() {
-  if (fd_ >= 0) ::close(fd_);
-  // A signal that stopped try stays pending: the caller decides how to exit.
-  ::sigprocmask(SIG_SETMASK, &old_, nullptr);
-}
-
-int SignalWatch::take() {
-  signalfd_siginfo info{};
-  int got = 0;
-  while (fd_ >= 0 && ::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-    got = static_cast<int>(info.ssi_signo);
-  }
-  if (got != 0 && received_ == 0) received_ = got;
-  return got;
-}
 
 // --- processes ---
 

@@ -6,12 +6,12 @@
 // runs and answered by stopping the container) and after any failure.
 #pragma once
 
-#include <csignal>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "app/signal_watch.h"
 #include "app/try_plan.h"
 #include "base/error.h"
 #include "base/logger.h"
@@ -59,24 +59,6 @@ Result<TryResult> run_try(const TryRequest& request, Logger& logger);
 inline constexpr std::string_view kTryAgentName = "cdi-hook-try-agent";
 // The dir try adds to the rootfs: the agent, the probe's request and report, the hook records.
 inline constexpr std::string_view kTryDir = "/.cdi-hook-try";
-
-// Blocks SIGINT, SIGTERM and SIGHUP while alive and reports them through a signalfd.
-class SignalWatch {
- public:
-  SignalWatch();
-  ~SignalWatch();
-  SignalWatch(const SignalWatch&) = delete;
-  SignalWatch& operator=(const SignalWatch&) = delete;
-  int fd() const { return fd_; }
-  // The signal received since the last call (0: none); never blocks.
-  int take();
-  int received() const { return received_; }
-
- private:
-  int fd_ = -1;
-  int received_ = 0;
-  sigset_t old_{};
-};
 
 struct ProcessOutcome {
   int exit_code = 0;

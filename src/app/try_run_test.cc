@@ -75,15 +75,6 @@ TEST(TryProcess, SignalOnTheWatchCallsStop) {
   EXPECT_EQ(watch.received(), SIGTERM);
 }
 
-TEST(TrySignalWatch, TakesABlockedSignalOnce) {
-  SignalWatch watch;
-  EXPECT_EQ(watch.take(), 0);
-  ASSERT_EQ(::kill(::getpid(), SIGHUP), 0);
-  EXPECT_EQ(watch.take(), SIGHUP);
-  EXPECT_EQ(watch.take(), 0);
-  EXPECT_EQ(watch.received(), SIGHUP);
-}
-
 // --- the bundle ---
 
 TEST(TryBundle, StaticAndDynamicExecutables) {

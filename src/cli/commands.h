@@ -14,6 +14,7 @@ void add_annotate_command(CLI::App& app, int& exit_code);
 void add_runtime_command(CLI::App& app, int& exit_code);
 void add_guest_command(CLI::App& app, int& exit_code);
 void add_try_command(CLI::App& app, int& exit_code);
+void add_monitor_command(CLI::App& app, int& exit_code);
 
 // cdi-hook-runtime: the runtime wrapper under a name of its own, taking runc's
 // arguments unchanged (options from <sysconfdir>/cdi-hook/runtime.conf and CDI_HOOK_*).

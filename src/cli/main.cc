@@ -24,6 +24,7 @@ constexpr Command kCommands[] = {
     {"validate", cdi::cli::add_validate_command}, {"list", cdi::cli::add_list_command},
     {"annotate", cdi::cli::add_annotate_command}, {"runtime", cdi::cli::add_runtime_command},
     {"guest", cdi::cli::add_guest_command},       {"try", cdi::cli::add_try_command},
+    {"monitor", cdi::cli::add_monitor_command},
 };
 
 // --version: the release, the commit, the cdiVersions the spec reader accepts and
