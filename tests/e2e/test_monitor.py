@@ -75,11 +75,24 @@ class MonitorTest(h.TestCase):
         self.b = h.make_dir(self.path("b"))
 
     def put(self, relpath, text, mode=0o644):
-        """Writes in place (open, truncate, write), as an editor or a generator would."""
+        """A new file, complete when it appears: written under a name that is not a spec's, then renamed."""
         path = self.path(relpath)
-        with open(path, "w") as f:
+        with open(path + ".part", "w") as f:
             f.write(text)
-        os.chmod(path, mode)
+        os.chmod(path + ".part", mode)
+        os.rename(path + ".part", path)
+
+    def rewrite(self, relpath, text):
+        """Rewrites a file in place with one write(2) and no truncation, so that the monitor, woken by the
+        write, never reads a half-written file however slowly the test runs."""
+        path = self.path(relpath)
+        data = text.encode()
+        data += b"\n" * (os.path.getsize(path) - len(data))  # blank lines: nothing of the old text is left
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            self.assertEqual(os.write(fd, data), len(data))
+        finally:
+            os.close(fd)
 
     def test_text_lines_as_the_dirs_change(self):
         m = Monitor(self, ["--spec-dir", "a", "--spec-dir", "b"])
@@ -92,7 +105,7 @@ class MonitorTest(h.TestCase):
             "device appeared: %s=1 (a/x.yaml)" % KIND,
         ])
 
-        self.put("a/x.yaml", spec_yaml("0", "1", env="NOEQUALS"))
+        self.rewrite("a/x.yaml", spec_yaml("0", "1", env="NOEQUALS"))
         self.assertEqual(m.next_lines(5), [
             "spec invalid: a/x.yaml",
             '  a/x.yaml:7:11: devices[0].containerEdits.env[0]: invalid environment variable "NOEQUALS": expected '
@@ -103,7 +116,7 @@ class MonitorTest(h.TestCase):
             "device disappeared: %s=1 (was in a/x.yaml)" % KIND,
         ])
 
-        self.put("a/x.yaml", spec_yaml("0"))
+        self.rewrite("a/x.yaml", spec_yaml("0"))
         self.assertEqual(m.next_lines(2), [
             "spec changed: a/x.yaml (%s, 1 device)" % KIND,
             "device appeared: %s=0 (a/x.yaml)" % KIND,
@@ -162,7 +175,7 @@ class MonitorTest(h.TestCase):
         del gone["time"]
         self.assertEqual(gone, {"event": "device-disappeared", "device": KIND + "=0", "spec": "a/x.yaml"})
 
-        self.put("a/x.yaml", spec_yaml("0"))
+        self.rewrite("a/x.yaml", spec_yaml("0"))
         changed, back = [json.loads(l) for l in m.next_lines(2)]
         del changed["time"], back["time"]
         self.assertEqual(changed, {"event": "spec-changed", "path": "a/x.yaml", "kind": KIND, "devices": 1})
@@ -176,9 +189,30 @@ class MonitorTest(h.TestCase):
         self.assertEqual((removed["event"], removed["path"]), ("spec-removed", "b/y.yaml"))
         self.assertEqual((ok["event"], ok["spec"]), ("device-ok", "a/x.yaml"))
 
-        for mon in (m, m2):
-            rc, rest, stderr = mon.stop(signal.SIGTERM)
-            self.assertEqual((rc, rest, stderr), (0, [], ""))
+        rc, rest, stderr = m2.stop(signal.SIGTERM)
+        self.assertEqual((rc, rest, stderr), (0, [], ""))
+
+        os.rename(self.path("a/x.yaml"), self.path("a/v.yaml"))
+        moved = [json.loads(l) for l in m.next_lines(3)]
+        for event in moved:
+            del event["time"]
+        self.assertEqual(sorted(moved, key=json.dumps), sorted([
+            {"event": "spec-removed", "path": "a/x.yaml", "kind": KIND},
+            {"event": "spec-added", "path": "a/v.yaml", "kind": KIND, "devices": 1},
+            {"event": "device-ok", "device": KIND + "=0", "spec": "a/v.yaml"},
+        ], key=json.dumps))
+
+        os.chmod(self.path("a/v.yaml"), 0o646)  # every user may write it: ignored
+        ignored, gone = [json.loads(l) for l in m.next_lines(2)]
+        self.assertEqual((ignored["event"], ignored["path"]), ("spec-invalid", "a/v.yaml"))
+        self.assertNotIn("kind", ignored)  # a file that is not root's is not read
+        self.assertEqual([(e["file"], e["message"]) for e in ignored["errors"]],
+                         [("a/v.yaml", "spec file is writable by every user (mode 0646); it is ignored")])
+        del gone["time"]
+        self.assertEqual(gone, {"event": "device-disappeared", "device": KIND + "=0", "spec": "a/v.yaml"})
+
+        rc, rest, stderr = m.stop(signal.SIGINT)
+        self.assertEqual((rc, rest, stderr), (0, [], ""))
 
     def test_a_spec_dir_made_later(self):
         m = Monitor(self, ["--spec-dir", "late/cdi"])
@@ -198,6 +232,24 @@ class MonitorTest(h.TestCase):
                                            "0 devices; Ctrl-C stops"])
         rc, _, stderr = m.stop()
         self.assertEqual((rc, stderr), (0, ""))
+
+    def test_listed_in_help_and_readme(self):
+        top = h.run(["--help"])
+        self.assertEqual(top.rc, 0, top)
+        self.assertRegex(top.stdout.decode(), r"\n  monitor +Watch the spec dirs and print each change as it happens")
+        own = h.run(["monitor", "--help"])
+        self.assertEqual(own.rc, 0, own)
+        for option in ("--spec-dir", "--allow-insecure-specs", "--log-file", "--log-level", "-o,--output"):
+            self.assertIn(option, own.stdout.decode())
+        with open(os.path.join(h.REPO_ROOT, "README.md")) as f:
+            readme = f.read()
+        self.assertIn("| `cdi-hook monitor`", readme)
+        self.assertIn("## Watching the spec dirs", readme)
+
+    def test_bad_output_format_is_a_usage_error(self):
+        r = h.run(["monitor", "--spec-dir", "a", "--output", "yaml"], cwd=self.tmp)
+        self.assertEqual((r.rc, r.stdout), (2, b""), r)
+        self.assertEqual(r.stderr_lines[0][:len("cdi-hook: --output: ")], "cdi-hook: --output: ")
 
 
 if __name__ == "__main__":
