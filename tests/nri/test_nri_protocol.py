@@ -238,11 +238,17 @@ class Skips(nritest.TestCase):
         self.wait_for_log("default/di/c: skipped nvidia.com/gpu=0: the runtime has already injected it")
 
     def test_no_annotations_means_no_spec_work(self):
-        # A spec dir the plugin may not read: a container without CDI annotations never touches it.
-        os.chmod(self.spec_dir, 0o000)
+        # A spec dir anyone may write: looking at it at all logs a warning. A container without CDI
+        # annotations must not; one with them, afterwards, shows that the warning is what it looks like.
+        os.chmod(self.spec_dir, 0o777)
         p = self.start_ready()
-        self.assertEmptyAdjustment(p.runtime.create_container(nh.pod(), nh.container()))
-        os.chmod(self.spec_dir, 0o755)
+        for _ in range(3):
+            self.assertEmptyAdjustment(p.runtime.create_container(nh.pod(), nh.container()))
+        self.wait_for_log("default/pod/ctr: no cdi.k8s.io/ annotations")
+        self.assertNotIn("spec dir: ", self.log())
+        r = p.runtime.create_container(nh.pod(), nh.container(annotations=self.ANNOTATIONS))
+        self.assertNotEqual(r.code, nh.OK, r)
+        self.wait_for_log("ignoring spec dir: " + self.spec_dir)
 
 
 class Errors(nritest.TestCase):
