@@ -6,6 +6,8 @@ increasing stream ids, replies within the timeout); these tests add the call ord
 
 import os
 import re
+import socket
+import subprocess
 import time
 import unittest
 
@@ -112,6 +114,42 @@ class Handshake(nritest.TestCase):
         p.runtime.expect_request("RegisterPlugin")
         p.runtime.close()
         self.assertEqual(p.wait(), 0)
+
+
+class Syslog(nritest.TestCase):
+    def test_pre_registered_logs_to_syslog_without_a_log_file(self):
+        # The plugin in a mount namespace of its own whose /dev/log is the test's datagram socket: what a
+        # pre-registered plugin (stdout and stderr on /dev/null) writes to syslog arrives there.
+        log_sock = os.path.join(self.tmp, "log")
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        server.bind(log_sock)
+        self.addCleanup(server.close)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        script = ("/usr/bin/mount -t tmpfs none /dev && : > /dev/log && /usr/bin/mount --bind %s /dev/log && "
+                  "exec %s" % (log_sock, nh.binary()))
+        env = {"NRI_PLUGIN_SOCKET": "3", "NRI_PLUGIN_NAME": "cdi-hook", "NRI_PLUGIN_IDX": "10"}
+        proc = subprocess.Popen(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script],
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, pass_fds=[3], preexec_fn=lambda: os.dup2(theirs.fileno(), 3))
+        theirs.close()
+        rt = nh.Runtime(ours)
+        try:
+            rt.handshake("spec-dir = %s\nwait = 0\n" % self.spec_dir)
+            r = rt.create_container(nh.pod(), nh.container(annotations={"cdi.k8s.io/x": "vendor.example/gpu=0"}))
+            self.assertNotEqual(r.code, nh.OK, r)
+        finally:
+            rt.close()
+            self.assertEqual(proc.wait(10), 0)
+        server.settimeout(0)
+        lines = []
+        while True:
+            try:
+                lines.append(server.recv(65536).decode(errors="replace"))
+            except BlockingIOError:
+                break
+        text = "\n".join(lines)
+        self.assertRegex(text, r"cdi-hook-nri\[\d+\]: started by the runtime as 10-cdi-hook on fd 3", text)
+        self.assertIn('default/pod/ctr: cdi-hook: unresolvable CDI device "vendor.example/gpu=0"', text)
 
 
 class LargeMessages(nritest.TestCase):
