@@ -416,6 +416,28 @@ class Freshness(Base):
         os.rename(target + ".tmp", target)
         self.assertEqual(driver(), "link-2")
 
+    def test_an_unchanged_node_reads_no_spec_file_per_request(self):
+        # A spec of about 400 KB: read per request, 100 requests would read 40 MB. What the plugin reads
+        # with read(2) (/proc/PID/io rchar: files and inotify; it takes requests with recv) stays small.
+        extra = {"pad%d" % i: {"env": ["PAD_%d=%s" % (i, "p" * 200)]} for i in range(1500)}
+        big = json.loads(self.gpu_spec())
+        big["devices"] += [{"name": n, "containerEdits": e} for n, e in extra.items()]
+        self.write_spec("gpu.json", big)
+        self.assertGreater(os.path.getsize(os.path.join(self.spec_dir, "gpu.json")), 300 * 1024)
+        p = self.start_for(extra="log-level = warning\n")
+        config = oci_config({"cdi.k8s.io/c": KIND + "=0"})
+
+        def rchar():
+            with open("/proc/%d/io" % p.pid) as f:
+                return int(dict(line.split(": ") for line in f.read().splitlines())["rchar"])
+
+        self.assertEqual(self.create(p, config).code, nh.OK)
+        before = rchar()
+        for _ in range(100):
+            self.assertEqual(self.create(p, config).code, nh.OK)
+        read = rchar() - before
+        self.assertLess(read, 64 * 1024, "%d bytes read for 100 requests" % read)
+
     def test_ten_thousand_requests_no_growth(self):
         # Beside 200 specs of other kinds (about 30 KB each), which the plugin must not keep parsed.
         for i in range(200):
