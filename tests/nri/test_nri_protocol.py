@@ -117,13 +117,14 @@ class Handshake(nritest.TestCase):
 
 
 class Syslog(nritest.TestCase):
-    def test_pre_registered_logs_to_syslog_without_a_log_file(self):
-        # The plugin in a mount namespace of its own whose /dev/log is the test's datagram socket: what a
-        # pre-registered plugin (stdout and stderr on /dev/null) writes to syslog arrives there.
+    """The plugin in a mount namespace of its own whose /dev/log is the test's datagram socket: what a
+    pre-registered plugin (stdout and stderr on /dev/null, no log-file yet) writes to syslog arrives there."""
+
+    def start_logging_to_syslog(self):
         log_sock = os.path.join(self.tmp, "log")
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        server.bind(log_sock)
-        self.addCleanup(server.close)
+        self.syslog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.syslog.bind(log_sock)
+        self.addCleanup(self.syslog.close)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         script = ("/usr/bin/mount -t tmpfs none /dev && : > /dev/log && /usr/bin/mount --bind %s /dev/log && "
                   "exec %s" % (log_sock, nh.binary()))
@@ -132,24 +133,39 @@ class Syslog(nritest.TestCase):
                                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, pass_fds=[3], preexec_fn=lambda: os.dup2(theirs.fileno(), 3))
         theirs.close()
-        rt = nh.Runtime(ours)
-        try:
-            rt.handshake("spec-dir = %s\nwait = 0\n" % self.spec_dir)
-            r = rt.create_container(nh.pod(), nh.container(annotations={"cdi.k8s.io/x": "vendor.example/gpu=0"}))
-            self.assertNotEqual(r.code, nh.OK, r)
-        finally:
-            rt.close()
-            self.assertEqual(proc.wait(10), 0)
-        server.settimeout(0)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        return proc, nh.Runtime(ours)
+
+    def syslog_text(self):
+        self.syslog.settimeout(0)
         lines = []
         while True:
             try:
-                lines.append(server.recv(65536).decode(errors="replace"))
+                lines.append(self.syslog.recv(65536).decode(errors="replace"))
             except BlockingIOError:
-                break
-        text = "\n".join(lines)
+                return "\n".join(lines)
+
+    def test_pre_registered_logs_to_syslog_without_a_log_file(self):
+        proc, rt = self.start_logging_to_syslog()
+        rt.handshake("spec-dir = %s\nwait = 0\n" % self.spec_dir)
+        r = rt.create_container(nh.pod(), nh.container(annotations={"cdi.k8s.io/x": "vendor.example/gpu=0"}))
+        self.assertNotEqual(r.code, nh.OK, r)
+        rt.close()
+        self.assertEqual(proc.wait(10), 0)
+        text = self.syslog_text()
         self.assertRegex(text, r"cdi-hook-nri\[\d+\]: started by the runtime as 10-cdi-hook on fd 3", text)
         self.assertIn('default/pod/ctr: cdi-hook: unresolvable CDI device "vendor.example/gpu=0"', text)
+
+    def test_an_unknown_key_is_a_line_in_the_log(self):
+        proc, rt = self.start_logging_to_syslog()
+        rt.register()
+        r = rt.configure("wait = 0\nbogus = 1\n")
+        self.assertEqual(r.code, nh.INVALID_ARGUMENT, r)
+        self.assertEqual(proc.wait(10), 1)
+        rt.close()
+        # <27>: LOG_DAEMON | LOG_ERR.
+        self.assertRegex(self.syslog_text(), r"<27>.* cdi-hook-nri\[\d+\]: configuration refused: the runtime's "
+                                             r'config for 10-cdi-hook:2: unknown option "bogus"')
 
 
 class LargeMessages(nritest.TestCase):
