@@ -1,10 +1,9 @@
 #include "edits/oci_document.h"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <vector>
 
+#include "base/json_writer.h"
 #include "base/text.h"
 #include "spec/codec/json_tape.h"
 
@@ -79,176 +78,10 @@ Result<OciDocument> OciDocument::parse(std::string_view bytes) {
   return out;
 }
 
-namespace {
-
-// Serialises the DOM as RapidJSON's writers would (same escapes, number forms
-// and pretty layout), copying unescaped runs of a string whole: the output is
-// written on every injection.
-// Bytes a JSON string must escape: control characters, '"' and '\\'.
-constexpr auto kEscape = [] {
-  std::array<bool, 256> t{};
-  for (size_t c = 0; c < 0x20; ++c) t[c] = true;
-  t['"'] = true;
-  t['\\'] = true;
-  t[0xED] = true;  // lead byte of U+D000..U+DFFF: the surrogates among them are written as escapes
-  return t;
-}();
-
-class JsonOut {
- public:
-  JsonOut(std::string& out, bool pretty) : out_(out), pretty_(pretty) {}
-
-  void value(const JsonValue& v, size_t depth) {
-    switch (v.GetType()) {
-      case rapidjson::kNullType:
-        out_ += "null";
-        break;
-      case rapidjson::kFalseType:
-        out_ += "false";
-        break;
-      case rapidjson::kTrueType:
-        out_ += "true";
-        break;
-      case rapidjson::kStringType:
-        string(json_view(v));
-        break;
-      case rapidjson::kNumberType:
-        number(v);
-        break;
-      case rapidjson::kObjectType:
-        object(v, depth);
-        break;
-      case rapidjson::kArrayType:
-        array(v, depth);
-        break;
-    }
-  }
-
- private:
-  void newline(size_t depth) {
-    if (!pretty_) return;
-    out_ += '\n';
-    out_.append(2 * depth, ' ');
-  }
-
-  void object(const JsonValue& v, size_t depth) {
-    if (v.MemberCount() == 0) {
-      out_ += "{}";
-      return;
-    }
-    out_ += '{';
-    bool first = true;
-    for (const auto& m : v.GetObject()) {
-      if (!first) out_ += ',';
-      first = false;
-      newline(depth + 1);
-      string(json_view(m.name));
-      out_ += pretty_ ? ": " : ":";
-      value(m.value, depth + 1);
-    }
-    newline(depth);
-    out_ += '}';
-  }
-
-  void array(const JsonValue& v, size_t depth) {
-    if (v.Size() == 0) {
-      out_ += "[]";
-      return;
-    }
-    out_ += '[';
-    bool first = true;
-    for (const auto& item : v.GetArray()) {
-      if (!first) out_ += ',';
-      first = false;
-      newline(depth + 1);
-      value(item, depth + 1);
-    }
-    newline(depth);
-    out_ += ']';
-  }
-
-  void number(const JsonValue& v) {
-    char buf[32];
-    char* end = buf;
-    if (v.IsUint64()) {
-      end = std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr;
-    } else if (v.IsInt64()) {
-      end = std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr;
-    } else {
-      end = rapidjson::internal::dtoa(v.GetDouble(), buf);
-    }
-    out_.append(buf, static_cast<size_t>(end - buf));
-  }
-
-  void string(std::string_view s) {
-    out_ += '"';
-    size_t run = 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-      while (i < s.size() && !kEscape[static_cast<unsigned char>(s[i])]) ++i;
-      if (i == s.size()) break;
-      auto c = static_cast<unsigned char>(s[i]);
-      out_.append(s.substr(run, i - run));
-      run = i + 1;
-      switch (c) {
-        case '"':
-          out_ += "\\\"";
-          break;
-        case '\\':
-          out_ += "\\\\";
-          break;
-        case '\b':
-          out_ += "\\b";
-          break;
-        case '\f':
-          out_ += "\\f";
-          break;
-        case '\n':
-          out_ += "\\n";
-          break;
-        case '\r':
-          out_ += "\\r";
-          break;
-        case '\t':
-          out_ += "\\t";
-          break;
-        case 0xED:
-          // A surrogate (U+D800..U+DFFF) reaches the DOM only from a lone escaped surrogate, which the
-          // reader decodes to bytes that are not UTF-8; written back as that escape, the output
-          // parses again and says what the input said. Other code points with this lead byte stay.
-          if (i + 2 < s.size() && (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0xA0) {
-            unsigned cp =
-                0xD000u | (static_cast<unsigned>(s[i + 1] & 0x3F) << 6) | static_cast<unsigned>(s[i + 2] & 0x3F);
-            static const char* hex = "0123456789ABCDEF";
-            out_ += "\\u";
-            for (int shift = 12; shift >= 0; shift -= 4) out_ += hex[(cp >> shift) & 0xF];
-            run = i + 3;
-            i += 2;
-          } else {
-            out_ += static_cast<char>(c);
-          }
-          break;
-        default: {
-          static const char* hex = "0123456789ABCDEF";
-          out_ += "\\u00";
-          out_ += hex[c >> 4];
-          out_ += hex[c & 0xF];
-        }
-      }
-    }
-    out_.append(s.substr(run));
-    out_ += '"';
-  }
-
-  std::string& out_;
-  bool pretty_;
-};
-
-}  // namespace
-
 std::string OciDocument::serialize(bool pretty) const {
   std::string out;
   out.reserve(8192);
-  JsonOut(out, pretty).value(doc_, 0);
+  write_json(doc_, pretty, out);
   out += '\n';
   return out;
 }
