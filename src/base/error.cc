@@ -50,6 +50,12 @@ Error& Error::with_context(std::string ctx) & {
 }
 Error&& Error::with_context(std::string ctx) && { return std::move(with_context(std::move(ctx))); }
 
+Error& Error::of_kind(ErrorKind k) & {
+  kind = k;
+  return *this;
+}
+Error&& Error::of_kind(ErrorKind k) && { return std::move(of_kind(k)); }
+
 std::string Error::located() const {
   std::string out;
   if (!file.empty()) {
@@ -80,6 +86,7 @@ std::string Error::to_string() const {
 Error system_error(std::string_view what, int err) {
   Error e(std::string(what) + ": " + std::strerror(err));
   e.sys_errno = err;
+  e.kind = ErrorKind::io;
   return e;
 }
 

@@ -11,6 +11,17 @@
 
 namespace cdi {
 
+// What kind of failure an error is, in the terms its callers act on; set where
+// the error is made. app/error_report.h maps each kind to an exit code and an
+// RPC status, for every front end alike.
+enum class ErrorKind : unsigned char {
+  failure,          // input, a spec or an edit that cannot be used (the default)
+  usage,            // a wrong command line, option or configuration value
+  invalid_request,  // the request itself is malformed: a device name, an annotation, the OCI config
+  not_found,        // a requested device has no usable definition
+  io,               // a system call failed (sys_errno says which error)
+};
+
 // Line and column (1-based) of something in a source file.
 struct SourcePos {
   int line = 0;
@@ -26,6 +37,7 @@ struct Error {
   std::string device;                // qualified device name, when one is concerned
   std::vector<std::string> context;  // outer context, outermost first
   int sys_errno = 0;                 // errno of a failed system call, 0 otherwise
+  ErrorKind kind = ErrorKind::failure;
 
   Error() = default;
   explicit Error(std::string msg) : message(std::move(msg)) {}
@@ -43,6 +55,8 @@ struct Error {
   Error&& for_device(std::string name) &&;
   Error& with_context(std::string ctx) &;
   Error&& with_context(std::string ctx) &&;
+  Error& of_kind(ErrorKind k) &;
+  Error&& of_kind(ErrorKind k) &&;
 
   // One line: "ctx: ctx2: device "v/c=d": file:line:col: field: message".
   std::string to_string() const;
@@ -50,7 +64,8 @@ struct Error {
   std::string located() const;
 };
 
-// Error from errno, naming what was attempted: "open "/x": No such file or directory".
+// Error from errno, naming what was attempted: "open "/x": No such file or directory"
+// (kind io).
 Error system_error(std::string_view what, int err);
 
 template <class T>

@@ -26,6 +26,10 @@ class Logger {
   void info(std::string_view m) { log(LogLevel::info, m); }
   void warn(std::string_view m) { log(LogLevel::warn, m); }
   void error(std::string_view m) { log(LogLevel::error, m); }
+  // A line for the person waiting on this run, shown at the default level
+  // (the start of a wait for late specs): a front end shows it on stderr and
+  // in its log file. Elsewhere it is a warning.
+  virtual void notice(std::string_view m) { log(LogLevel::warn, m); }
 };
 
 class NullLogger final : public Logger {

@@ -1,80 +1,46 @@
 #include "cli/common.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 
 #include <spdlog/logger.h>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include "base/fs.h"
 #include "base/text.h"
-#include "guest/guest_map.h"
-#include "registry/kind_index.h"
 
 namespace cdi::cli {
 
-void InjectionFlags::add_to(CLI::App& cmd, double default_wait) {
-  wait_seconds = default_wait;
-  cmd.add_option("--spec-dir", spec_dirs,
-                 "CDI spec directory, in increasing priority (repeatable; replaces /etc/cdi and /var/run/cdi)");
-  cmd.add_option("--wait", wait_seconds, "Seconds to wait for unresolved devices to appear in the spec dirs")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd.add_option("--log-file", log_file, "Append logs to this file instead of stderr");
-  cmd.add_option("--log-level", log_level, "trace, debug, info, warning, error or off")
-      ->capture_default_str()
-      ->each([this](const std::string&) { log_level_given = true; });
-  cmd.add_option("--cache-dir", cache_dir,
-                 "Where the spec kind index lives; 'auto' (/run/cdi-hook for root, $XDG_RUNTIME_DIR/cdi-hook "
-                 "otherwise) or 'none'")
-      ->capture_default_str();
-  cmd.add_flag("--allow-insecure-specs", allow_insecure_specs,
-               "Use spec files and dirs that users other than root and the current user can write");
-  cmd.add_option("--guest-map", guest_map,
-                 "After injection, translate host device numbers and PCI addresses to the guest's (a JSON guest "
-                 "map, see schemas/guest-map.schema.json)");
-  cmd.add_option("--sysfs-root", sysfs_root, "The guest's sysfs, for the guest map's PCI paths and SCSI disks")
-      ->capture_default_str();
-}
+namespace {
 
-InjectOptions InjectionFlags::to_options() const {
-  InjectOptions o;
-  if (!spec_dirs.empty()) o.registry.spec_dirs = spec_dirs;
-  o.registry.check_permissions = !allow_insecure_specs;
-  o.registry.cache_dir = cache_dir == "auto" ? default_cache_dir() : cache_dir == "none" ? "" : cache_dir;
-  o.wait = std::chrono::milliseconds(static_cast<long long>(wait_seconds * 1000.0 + 0.5));
-  // Every command reads the config from bytes it keeps (a file, stdin) and
-  // writes nothing on error, so the parsed copy can take the edits directly.
-  o.discard_on_error = true;
-  o.sysfs_root = sysfs_root;
-  return o;
-}
+std::string g_command_path = "cdi-hook";
+std::vector<std::string> g_args_after_dashes;
+bool g_dashes_given = false;
 
-Result<InjectOptions> InjectionFlags::load_options() const {
-  InjectOptions o = to_options();
-  if (guest_map.empty()) return o;
-  RealFs fs;
-  auto map = load_guest_map(fs, guest_map);
-  if (!map.ok()) return std::move(map).error();
-  o.guest_map = std::make_shared<const GuestMap>(std::move(*map));
-  return o;
-}
+// Writes each formatted line with one write(2) to a descriptor opened
+// O_APPEND | O_CLOEXEC: lines of concurrent runs do not interleave, and a
+// runtime the wrapper execs does not inherit the file.
+class AppendFileSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  explicit AppendFileSink(int fd) : fd_(fd) {}
+  ~AppendFileSink() override { ::close(fd_); }
 
-struct CliLogger::Impl {
-  std::shared_ptr<spdlog::logger> logger;
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t buf;
+    formatter_->format(msg, buf);
+    (void)!::write(fd_, buf.data(), buf.size());
+  }
+  void flush_() override {}
+
+ private:
+  int fd_;
 };
 
-CliLogger::CliLogger(LogLevel level, std::string file) : level_(level), file_(std::move(file)) {}
-CliLogger::~CliLogger() {
-  if (impl_ && impl_->logger) impl_->logger->flush();
-}
-
-bool CliLogger::enabled(LogLevel level) const { return level_ != LogLevel::off && level >= level_; }
-
-namespace {
 spdlog::level::level_enum to_spdlog(LogLevel level) {
   switch (level) {
     case LogLevel::trace:
@@ -92,7 +58,57 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
   }
   return spdlog::level::info;
 }
+
+void write_stderr(const std::string& text) { (void)!::write(STDERR_FILENO, text.data(), text.size()); }
+
 }  // namespace
+
+CLI::Option* describe(CLI::Option* option, std::string_view value_name, std::string default_text, bool repeatable) {
+  std::string text = option->get_description();
+  if (!default_text.empty()) text += " (default: " + default_text + ")";
+  if (repeatable) text += " (repeatable)";
+  option->description(text);
+  // A positional is named by itself; a list of them says so.
+  if (value_name.empty() && option->get_positional()) {
+    value_name = option->get_expected_max() > 1 ? "..." : " ";
+  }
+  option->option_text(std::string(value_name));
+  return option;
+}
+
+CLI::Option* add_table_option(CLI::App& cmd, std::string_view name, app::Settings& settings) {
+  const app::OptionSpec* spec = app::find_option(name);
+  std::string flag = "--" + std::string(name);
+  std::string help(spec->help);
+  if (spec->value_name.empty()) {
+    return cmd.add_flag_callback(
+        flag, [spec, &settings] { (void)app::set_from_flag(*spec, "true", settings); }, help);
+  }
+  CLI::Option* opt = cmd.add_option(flag)->description(help);
+  opt->each([spec, &settings](const std::string& value) {
+    auto st = app::set_from_flag(*spec, value, settings);
+    if (!st.ok()) throw CLI::ValidationError(st.error().message);
+  });
+  opt->multi_option_policy(spec->repeatable ? CLI::MultiOptionPolicy::TakeAll : CLI::MultiOptionPolicy::TakeLast);
+  return describe(opt, spec->value_name, spec->shown_default(settings), spec->repeatable);
+}
+
+void add_table_options(CLI::App& cmd, unsigned scope, app::Settings& settings) {
+  for (const auto& o : app::option_table()) {
+    if ((o.scopes & scope) != 0) add_table_option(cmd, o.name, settings);
+  }
+}
+
+struct CliLogger::Impl {
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+CliLogger::CliLogger(LogLevel level, std::string file) : level_(level), file_(std::move(file)) {}
+CliLogger::~CliLogger() {
+  if (impl_ && impl_->logger) impl_->logger->flush();
+}
+
+bool CliLogger::enabled(LogLevel level) const { return level_ != LogLevel::off && level >= level_; }
 
 void CliLogger::write(LogLevel level, std::string_view message) {
   if (!impl_) {
@@ -100,10 +116,11 @@ void CliLogger::write(LogLevel level, std::string_view message) {
     spdlog::sink_ptr sink;
     std::string fallback;
     if (!file_.empty()) {
-      try {
-        sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(file_);
-      } catch (const spdlog::spdlog_ex& e) {
-        fallback = std::string("cannot open log file ") + quote(file_) + ": " + e.what();
+      int fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+      if (fd >= 0) {
+        sink = std::make_shared<AppendFileSink>(fd);
+      } else {
+        fallback = "cannot open log file " + quote(file_) + ": " + std::strerror(errno);
       }
     }
     if (!sink) sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
@@ -117,27 +134,40 @@ void CliLogger::write(LogLevel level, std::string_view message) {
   impl_->logger->log(to_spdlog(level), "{}", message);
 }
 
-Result<std::unique_ptr<CliLogger>> make_logger(const InjectionFlags& flags) {
-  LogLevel level{};
-  const std::string& wanted =
-      flags.log_level_given || !flags.log_file.empty() ? flags.log_level : flags.stderr_log_level;
-  if (!parse_log_level(wanted, level)) {
-    return Error("invalid --log-level " + quote(flags.log_level) +
-                 ": expected trace, debug, info, warning, error or off");
-  }
-  return std::make_unique<CliLogger>(level, flags.log_file);
+void CliLogger::notice(std::string_view message) {
+  if (level_ == LogLevel::off) return;
+  write_stderr("cdi-hook: " + std::string(message) + "\n");
+  if (!file_.empty() && enabled(LogLevel::warn)) write(LogLevel::warn, message);
+}
+
+std::unique_ptr<CliLogger> make_logger(const app::Settings& settings, LogLevel quiet) {
+  return std::make_unique<CliLogger>(app::log_level_of(settings, quiet), settings.log_file);
 }
 
 int report(const Error& error) {
-  std::string line = "cdi-hook: " + error.to_string() + "\n";
-  (void)!::write(STDERR_FILENO, line.data(), line.size());
-  return kExitFailure;
+  std::string text = app::error_line(error) + "\n";
+  if (error.kind == ErrorKind::usage) text += "Run '" + g_command_path + " --help' for usage.\n";
+  write_stderr(text);
+  return app::exit_code(error);
 }
 
-int report(const Error& error, Logger& logger) {
-  auto* cli = dynamic_cast<CliLogger*>(&logger);
-  if (cli && cli->writes_to_file()) logger.error(error.to_string());
+int report(const Error& error, const CliLogger& sink, Logger& logger) {
+  if (sink.writes_to_file()) logger.error(error.to_string());
   return report(error);
+}
+
+int usage(std::string message) { return report(Error(std::move(message)).of_kind(ErrorKind::usage)); }
+
+void print_stderr(const std::string& line) { write_stderr("cdi-hook: " + line + "\n"); }
+
+std::string no_spec_dir_exists(Fs& fs, const std::vector<std::string>& dirs) {
+  std::vector<std::string> quoted;
+  for (const auto& d : dirs) {
+    auto st = fs.stat(d);
+    if (st.ok() || st.error().sys_errno != ENOENT) return {};
+    quoted.push_back(quote(d));
+  }
+  return "no spec dir exists (" + join(quoted, ", ") + ")";
 }
 
 Status write_stdout(std::string_view data) {
@@ -151,5 +181,15 @@ Status write_stdout(std::string_view data) {
   }
   return {};
 }
+
+void set_command_path(std::string path) { g_command_path = std::move(path); }
+const std::string& command_path() { return g_command_path; }
+
+const std::vector<std::string>& args_after_dashes() { return g_args_after_dashes; }
+void set_args_after_dashes(std::vector<std::string> args, bool present) {
+  g_args_after_dashes = std::move(args);
+  g_dashes_given = present;
+}
+bool dashes_given() { return g_dashes_given; }
 
 }  // namespace cdi::cli

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <memory>
 
+#include "app/options.h"
 #include "base/atomic_file.h"
 #include "base/fs.h"
 #include "base/text.h"
@@ -31,7 +32,7 @@ struct GuestCmdOptions {
   // translate
   std::string config;
   bool in_place = false;
-  InjectionFlags flags;  // --guest-map, --sysfs-root, --log-level, --log-file
+  app::Settings settings;  // --guest-map, --sysfs-root, --log-level, --log-file
   // check-map
   std::string map_file;
   // host-path
@@ -53,27 +54,22 @@ int print(const std::string& text) {
 }
 
 int run_translate(const GuestCmdOptions& o) {
-  auto logger = make_logger(o.flags);
-  if (!logger.ok()) {
-    report(logger.error());
-    return kExitUsage;
-  }
-  if (o.in_place && o.config == "-") {
-    report(Error("--in-place needs a file, not stdin"));
-    return kExitUsage;
-  }
-  auto options = o.flags.load_options();
+  auto logger = make_logger(o.settings);
+  if (o.in_place && o.config == "-") return usage("--in-place needs a file, not stdin");
+  auto options = app::load_inject_options(o.settings);
   if (!options.ok()) return report(options.error());
   std::string source = o.config == "-" ? "stdin" : o.config;
   auto bytes = read_file_or_stdin(o.config, kMaxConfigBytes);
   if (!bytes.ok()) return report(bytes.error());
   auto config = OciDocument::parse(*bytes);
-  if (!config.ok())
-    return report(std::move(config).error().in_file(source, config.error().line, config.error().column));
+  if (!config.ok()) {
+    Error e = std::move(config).error();
+    return report(e.in_file(source, e.line, e.column).of_kind(ErrorKind::invalid_request));
+  }
   RealFs fs;
   GuestTranslateOptions guest_options;
-  guest_options.sysfs_root = o.flags.sysfs_root;
-  auto translated = translate_to_guest(*config, *options->guest_map, fs, **logger, guest_options);
+  guest_options.sysfs_root = o.settings.sysfs_root;
+  auto translated = translate_to_guest(*config, *options->guest_map, fs, *logger, guest_options);
   if (!translated.ok()) return report(translated.error());
   std::string out = config->serialize(true);
   if (o.in_place) {
@@ -99,12 +95,9 @@ Result<DeviceNumber> device_number(const std::string& type, uint32_t major, uint
 
 int run_host_path(const GuestCmdOptions& o) {
   auto device = device_number(o.type, o.major, o.minor);
-  if (!device.ok()) {
-    report(device.error());
-    return kExitUsage;
-  }
+  if (!device.ok()) return report(std::move(device).error().of_kind(ErrorKind::usage));
   HostPathOptions options;
-  options.sysfs_root = o.flags.sysfs_root;
+  options.sysfs_root = o.settings.sysfs_root;
   options.vhost_user_store = o.vhost_user_store;
   options.fallback_path = o.fallback;
   RealFs fs;
@@ -145,7 +138,7 @@ int run_block_device(const GuestCmdOptions& o) {
     path = path_join(cwd.c_str(), path);
   }
   RealFs fs;
-  auto dev = block_device_for_path(fs, path, o.flags.sysfs_root);
+  auto dev = block_device_for_path(fs, path, o.settings.sysfs_root);
   if (!dev.ok()) return report(dev.error());
   if (o.output == OutputFormat::json) {
     rapidjson::Document doc(rapidjson::kObjectType);
@@ -186,13 +179,13 @@ int run_is_device_mapper(const GuestCmdOptions& o) {
   RealFs fs;
   auto numbers = block_numbers(fs, o.path);
   if (!numbers.ok()) return report(numbers.error());
-  auto dm = is_device_mapper(fs, numbers->first, numbers->second, o.flags.sysfs_root);
+  auto dm = is_device_mapper(fs, numbers->first, numbers->second, o.settings.sysfs_root);
   if (!dm.ok()) return report(dm.error());
   return print(*dm ? "true\n" : "false\n");
 }
 
 void add_sysfs_root(CLI::App& cmd, GuestCmdOptions& o, const char* what) {
-  cmd.add_option("--sysfs-root", o.flags.sysfs_root, what)->capture_default_str();
+  describe(cmd.add_option("--sysfs-root", o.settings.sysfs_root, what), "DIR", o.settings.sysfs_root);
 }
 
 }  // namespace
@@ -207,54 +200,61 @@ void add_guest_command(CLI::App& app, int& exit_code) {
 
   CLI::App* translate = guest->add_subcommand(
       "translate", "Translate an OCI config to the guest as a guest map says (no injection) and print it");
-  translate->add_option("--config", o->config, "OCI config.json to read ('-' for stdin)")->required();
-  translate->add_option("--guest-map", o->flags.guest_map, "The guest map (JSON, schemas/guest-map.schema.json)")
-      ->required();
-  add_sysfs_root(*translate, *o, "The guest's sysfs, for the map's PCI paths and SCSI disks");
+  describe(translate->add_option("--config", o->config, "The OCI config.json to read, or - for stdin (required)")
+               ->required(),
+           "FILE");
+  add_table_options(*translate, app::kGuestTranslate, o->settings);
+  translate->get_option("--guest-map")->required();
   translate->add_flag("--in-place", o->in_place, "Rewrite the config file atomically instead of printing it");
-  translate->add_option("--log-file", o->flags.log_file, "Append logs to this file instead of stderr");
-  translate->add_option("--log-level", o->flags.log_level, "trace, debug, info, warning, error or off")
-      ->capture_default_str();
   translate->callback([o, &exit_code] { exit_code = run_translate(*o); });
 
   CLI::App* check = guest->add_subcommand("check-map", "Check a guest map's shape (nothing is looked up)");
-  check->add_option("MAP", o->map_file, "The guest map")->required();
+  describe(check->add_option("MAP", o->map_file, "The guest map")->required(), "");
   check->callback([o, &exit_code] { exit_code = run_check_map(*o); });
 
   CLI::App* host_path = guest->add_subcommand(
       "host-path", "Print the host node of a device from /sys/dev/{char,block}/MAJOR:MINOR/uevent");
-  host_path->add_option("TYPE", o->type, "b, c or u")->required();
-  host_path->add_option("MAJOR", o->major, "Major number")->required()->check(CLI::Range(0u, kMaxDeviceMajor));
-  host_path->add_option("MINOR", o->minor, "Minor number")->required()->check(CLI::Range(0u, kMaxDeviceMinor));
+  describe(host_path->add_option("TYPE", o->type, "b, c or u")->required(), "");
+  describe(host_path->add_option("MAJOR", o->major, "Major number (0 to " + std::to_string(kMaxDeviceMajor) + ")")
+               ->required()
+               ->check(CLI::Range(0u, kMaxDeviceMajor)),
+           "");
+  describe(host_path->add_option("MINOR", o->minor, "Minor number (0 to " + std::to_string(kMaxDeviceMinor) + ")")
+               ->required()
+               ->check(CLI::Range(0u, kMaxDeviceMinor)),
+           "");
   add_sysfs_root(*host_path, *o, "The host's sysfs");
-  host_path->add_option("--vhost-user-store", o->vhost_user_store,
-                        "Vhost-user store: block majors 241 and 242 resolve to <store>/block/sockets/<name>, where "
-                        "<name> is the node with those numbers in <store>/block/devices/");
-  host_path->add_option("--fallback", o->fallback,
-                        "Print this path when the device has no sysfs entry (fuse, cuse) instead of failing");
+  describe(
+      host_path->add_option("--vhost-user-store", o->vhost_user_store,
+                            "Vhost-user store: block majors 241 and 242 resolve to <store>/block/sockets/<name>, where "
+                            "<name> is the node with those numbers in <store>/block/devices/"),
+      "DIR");
+  describe(host_path->add_option("--fallback", o->fallback,
+                                 "Print this path when the device has no sysfs entry (fuse, cuse) instead of failing"),
+           "PATH");
   host_path->callback([o, &exit_code] { exit_code = run_host_path(*o); });
 
   CLI::App* virtio = guest->add_subcommand(
       "virtio-blk-name", "Print the guest name of the virtio-blk disk at an index (0: vda, 26: vdaa; up to 65535)");
-  virtio->add_option("INDEX", o->index, "Disk index")->required();
+  describe(virtio->add_option("INDEX", o->index, "Disk index")->required(), "");
   virtio->callback([o, &exit_code] { exit_code = run_virtio_blk_name(*o); });
 
   CLI::App* scsi = guest->add_subcommand(
       "scsi-address",
       "Print the SCSI id:lun of the disk at an index (id = INDEX / 256, lun = INDEX % 256; up to 65534)");
-  scsi->add_option("INDEX", o->index, "Disk index")->required();
+  describe(scsi->add_option("INDEX", o->index, "Disk index")->required(), "");
   scsi->callback([o, &exit_code] { exit_code = run_scsi_address(*o); });
 
   CLI::App* block = guest->add_subcommand(
       "block-device", "Print the block device holding a path and its mount point (as shell assignments, or JSON)");
-  block->add_option("PATH", o->path, "A file or directory")->required();
+  describe(block->add_option("PATH", o->path, "A file or directory")->required(), "");
   add_sysfs_root(*block, *o, "The sysfs to name the device from");
   add_output_option(*block, o->output);
   block->callback([o, &exit_code] { exit_code = run_block_device(*o); });
 
   CLI::App* dm = guest->add_subcommand(
       "is-device-mapper", "Print true when a block device is device-mapper (<sysfs>/dev/block/MAJOR:MINOR/dm exists)");
-  dm->add_option("DEVICE", o->path, "MAJOR:MINOR or a block device node")->required();
+  describe(dm->add_option("DEVICE", o->path, "MAJOR:MINOR or a block device node")->required(), "");
   add_sysfs_root(*dm, *o, "The sysfs to look in");
   dm->callback([o, &exit_code] { exit_code = run_is_device_mapper(*o); });
 }

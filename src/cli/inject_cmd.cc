@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "app/bundle.h"
+#include "app/options.h"
 #include "base/atomic_file.h"
 #include "base/fs.h"
 #include "base/text.h"
@@ -19,7 +20,7 @@ namespace cdi::cli {
 namespace {
 
 struct InjectCmdOptions {
-  InjectionFlags flags;
+  app::Settings settings;
   std::string config;
   std::vector<std::string> devices;
   bool in_place = false;
@@ -62,14 +63,8 @@ std::string explain_json(const InjectReport& report) {
   return json_text(doc);
 }
 
-int usage(const std::string& message) {
-  report(Error(message));
-  return kExitUsage;
-}
-
 int run_inject(const InjectCmdOptions& o) {
-  auto logger = make_logger(o.flags);
-  if (!logger.ok()) return usage(logger.error().message);
+  auto logger = make_logger(o.settings);
   if (o.in_place && o.config == "-") return usage("--in-place needs a file, not stdin");
   if (o.diff && o.explain) return usage("--diff and --explain exclude each other");
   if (o.output == OutputFormat::json && !o.explain) return usage("--output json goes with --explain");
@@ -77,17 +72,20 @@ int run_inject(const InjectCmdOptions& o) {
   auto bytes = read_file_or_stdin(o.config, kMaxConfigBytes);
   if (!bytes.ok()) return report(bytes.error());
   auto config = OciDocument::parse(*bytes);
-  if (!config.ok())
-    return report(std::move(config).error().in_file(source, config.error().line, config.error().column));
+  if (!config.ok()) {
+    Error e = std::move(config).error();
+    return report(e.in_file(source, e.line, e.column).of_kind(ErrorKind::invalid_request));
+  }
 
   std::vector<std::string> devices = o.devices;
   if (devices.empty()) {
     auto requested = requested_devices(*config);
-    if (!requested.ok()) return report(std::move(requested).error().in_file(source));
+    if (!requested.ok())
+      return report(std::move(requested).error().in_file(source).of_kind(ErrorKind::invalid_request));
     devices = std::move(*requested);
   }
   std::string before = o.diff ? config->serialize(true) : std::string();
-  auto loaded = o.flags.load_options();
+  auto loaded = app::load_inject_options(o.settings);
   if (!loaded.ok()) return report(loaded.error());
   InjectOptions options = std::move(*loaded);
   options.explain = o.explain;
@@ -95,8 +93,8 @@ int run_inject(const InjectCmdOptions& o) {
   bool changed = false;
   if (!devices.empty() || options.guest_map) {
     RealFs fs;
-    Registry registry(fs, **logger, options.registry);
-    auto injected = adjust_config(*config, devices, registry, fs, **logger, options);
+    Registry registry(fs, *logger, options.registry);
+    auto injected = adjust_config(*config, devices, registry, fs, *logger, options);
     if (!injected.ok()) return report(locate_config_error(injected.error(), source));
     result = std::move(*injected);
     changed = true;
@@ -122,15 +120,20 @@ int run_inject(const InjectCmdOptions& o) {
 void add_inject_command(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<InjectCmdOptions>();
   CLI::App* cmd = app.add_subcommand("inject", "Inject CDI devices into an OCI config and print the result");
-  cmd->add_option("--config", opts->config, "OCI config.json to read ('-' for stdin)")->required();
-  cmd->add_option("--device", opts->devices,
-                  "Qualified device name vendor/class=name (repeatable); default: the config's cdi.k8s.io/ "
-                  "annotations");
+  describe(
+      cmd->add_option("--config", opts->config, "The OCI config.json to read, or - for stdin (required)")->required(),
+      "FILE");
+  describe(cmd->add_option("--device", opts->devices,
+                           "A device to inject, by qualified name (vendor.com/class=name); without --device, the "
+                           "devices of the config's cdi.k8s.io/ annotations")
+               ->expected(1)
+               ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll),
+           "NAME", "", true);
   cmd->add_flag("--in-place", opts->in_place, "Rewrite the config file atomically instead of printing it");
   cmd->add_flag("--diff", opts->diff, "Print a unified diff of the config instead of the whole config");
   cmd->add_flag("--explain", opts->explain, "Print each edit with the device and spec file that made it");
   add_output_option(*cmd, opts->output);
-  opts->flags.add_to(*cmd, 0.0);
+  add_table_options(*cmd, app::kInject, opts->settings);
   cmd->callback([opts, &exit_code] { exit_code = run_inject(*opts); });
 }
 

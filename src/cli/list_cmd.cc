@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 
+#include "app/options.h"
 #include "base/fs.h"
 #include "base/text.h"
 #include "cli/commands.h"
@@ -18,8 +19,7 @@ namespace cdi::cli {
 namespace {
 
 struct ListOptions {
-  std::vector<std::string> spec_dirs;
-  bool allow_insecure = false;
+  app::Settings settings;
   bool vendors = false;
   bool classes = false;
   bool specs = false;
@@ -185,15 +185,16 @@ std::string print_json(const Registry& r, const ListOptions& o) {
 
 int run_list(const ListOptions& o) {
   if (static_cast<int>(o.vendors) + static_cast<int>(o.classes) + static_cast<int>(o.specs) > 1) {
-    report(Error("--vendors, --classes and --specs exclude each other"));
-    return kExitUsage;
+    return usage("--vendors, --classes and --specs exclude each other");
   }
   RealFs fs;
-  NullLogger quiet;  // problems are part of the output
+  // Problems are part of the output; the log has what else happened (at debug).
+  auto logger = make_logger(o.settings, LogLevel::off);
   RegistryOptions ro;
-  if (!o.spec_dirs.empty()) ro.spec_dirs = o.spec_dirs;
-  ro.check_permissions = !o.allow_insecure;
-  Registry registry(fs, quiet, ro);
+  if (!o.settings.spec_dirs.empty()) ro.spec_dirs = o.settings.spec_dirs;
+  ro.check_permissions = !o.settings.allow_insecure_specs;
+  if (auto none = no_spec_dir_exists(fs, ro.spec_dirs); !none.empty()) print_stderr(none + ": no devices to list");
+  Registry registry(fs, *logger, ro);
   registry.load_all();
   auto st = write_stdout(o.output == OutputFormat::json ? print_json(registry, o) : print_text(registry, o));
   if (!st.ok()) return report(st.error());
@@ -205,9 +206,7 @@ int run_list(const ListOptions& o) {
 void add_list_command(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<ListOptions>();
   CLI::App* cmd = app.add_subcommand("list", "List the CDI devices the spec dirs offer, with their spec files");
-  cmd->add_option("--spec-dir", opts->spec_dirs, "Spec directory, in increasing priority (repeatable)");
-  cmd->add_flag("--allow-insecure-specs", opts->allow_insecure,
-                "Use spec files and dirs that users other than root and the current user can write");
+  add_table_options(*cmd, app::kList, opts->settings);
   cmd->add_flag("--vendors", opts->vendors, "List the vendors only");
   cmd->add_flag("--classes", opts->classes, "List the device classes only");
   cmd->add_flag("--specs", opts->specs, "List the spec files instead of the devices");

@@ -1,11 +1,13 @@
 // cdi-hook: the command table. Each subcommand lives in its own file.
-#include <cstdio>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "app/install_paths.h"
+#include "app/options.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "spec/spec.h"
@@ -17,15 +19,41 @@ namespace {
 struct Command {
   std::string_view name;
   void (*add)(CLI::App&, int&);
+  // Takes "-- ARGS": everything after the first "--" is passed on untouched.
+  bool takes_args_after_dashes = false;
 };
 
 constexpr Command kCommands[] = {
     {"hook", cdi::cli::add_hook_command},         {"inject", cdi::cli::add_inject_command},
     {"validate", cdi::cli::add_validate_command}, {"list", cdi::cli::add_list_command},
-    {"annotate", cdi::cli::add_annotate_command}, {"runtime", cdi::cli::add_runtime_command},
-    {"guest", cdi::cli::add_guest_command},       {"try", cdi::cli::add_try_command},
+    {"annotate", cdi::cli::add_annotate_command}, {"runtime", cdi::cli::add_runtime_command, true},
+    {"guest", cdi::cli::add_guest_command},       {"try", cdi::cli::add_try_command, true},
     {"monitor", cdi::cli::add_monitor_command},
 };
+
+const Command* find_command(std::string_view name) {
+  for (const auto& c : kCommands) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string command_names() {
+  std::vector<std::string> names;
+  for (const auto& c : kCommands) names.emplace_back(c.name);
+  return cdi::join(names, ", ");
+}
+
+// "cdi-hook guest translate": the deepest command CLI11 got to.
+std::string parsed_path(const CLI::App& app) {
+  std::string path = app.get_name();
+  const CLI::App* cur = &app;
+  while (!cur->get_subcommands().empty()) {
+    cur = cur->get_subcommands().front();
+    path += " " + cur->get_name();
+  }
+  return path;
+}
 
 // --version: the release, the commit, the cdiVersions the spec reader accepts and
 // where cdi-hook-runtime reads its options.
@@ -44,30 +72,51 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using cdi::cli::usage;
   std::string_view self = argc > 0 ? argv[0] : "";
   if (self.substr(self.rfind('/') + 1) == "cdi-hook-runtime") return cdi::cli::runtime_shim_main(argc, argv);
   if (self.substr(self.rfind('/') + 1) == "cdi-hook-try-agent") return cdi::cli::try_agent_main(argc, argv);
-  CLI::App app{"cdi-hook: inject Container Device Interface (CDI) devices into OCI containers"};
+  CLI::App app{"cdi-hook: inject Container Device Interface (CDI) devices into OCI containers", "cdi-hook"};
   app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
   app.fallthrough(false);
   int exit_code = cdi::cli::kExitOk;
+
   // The hook runs on every container start: when argv[1] names a command, only
   // that one is built (the others cost start-up time and memory for nothing).
   std::string_view first = argc > 1 ? argv[1] : "";
-  bool known = false;
-  for (const auto& c : kCommands) known = known || c.name == first;
+  const Command* command = find_command(first);
+  if (argc < 2) return usage("expected a command: " + command_names());
+  if (command == nullptr && !first.starts_with('-')) {
+    std::vector<std::string_view> names;
+    for (const auto& c : kCommands) names.push_back(c.name);
+    std::string_view hint = cdi::app::closest_name(first, names);
+    return usage("unknown command " + cdi::quote(first) +
+                 (hint.empty() ? ": expected one of " + command_names() : " (did you mean " + cdi::quote(hint) + "?)"));
+  }
   for (const auto& c : kCommands) {
-    if (!known || c.name == first) c.add(app, exit_code);
+    if (command == nullptr || &c == command) c.add(app, exit_code);
+  }
+  app.footer("Run 'cdi-hook COMMAND --help' for the options of a command.\n");
+  if (command != nullptr) cdi::cli::set_command_path("cdi-hook " + std::string(command->name));
+
+  // What follows the first "--" is the command's own arguments, whatever
+  // option stands before it: CLI11 never sees them.
+  if (command != nullptr && command->takes_args_after_dashes) {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string_view(argv[i]) != "--") continue;
+      cdi::cli::set_args_after_dashes(std::vector<std::string>(argv + i + 1, argv + argc), true);
+      argc = i;
+      break;
+    }
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string msg = std::string("cdi-hook: ") + e.what() + "\nRun 'cdi-hook --help' for usage.\n";
-    std::fputs(msg.c_str(), stderr);
-    return cdi::cli::kExitUsage;
+    cdi::cli::set_command_path(parsed_path(app));
+    return usage(e.what());
   }
   return exit_code;
 }

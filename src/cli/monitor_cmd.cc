@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app/monitor_events.h"
+#include "app/options.h"
 #include "app/signal_watch.h"
 #include "base/fs.h"
 #include "base/text.h"
@@ -22,7 +23,7 @@ namespace cdi::cli {
 namespace {
 
 struct MonitorOptions {
-  InjectionFlags flags;  // only the spec dirs, the permission check and the logging are used
+  app::Settings settings;  // --spec-dir, --allow-insecure-specs, --log-file, --log-level
   OutputFormat output = OutputFormat::text;
 };
 
@@ -152,16 +153,13 @@ std::string start_text(const SpecMonitor& m, bool json) {
 }
 
 int run_monitor(const MonitorOptions& o) {
-  auto logger = make_logger(o.flags);
-  if (!logger.ok()) {
-    report(logger.error());
-    return kExitUsage;
-  }
+  // The events tell what the registry would warn about: its warnings only with --log-level or --log-file.
+  auto logger = make_logger(o.settings, LogLevel::error);
   SignalWatch signals;  // before the first look, so that Ctrl-C never kills it half-way
   RealFs fs;
-  RegistryOptions registry = o.flags.to_options().registry;
+  RegistryOptions registry = app::inject_options(o.settings).registry;
   registry.cache_dir.clear();  // every file is read anyway: no kind index
-  auto monitor = SpecMonitor::create(fs, **logger, registry);
+  auto monitor = SpecMonitor::create(fs, *logger, registry);
   bool json = o.output == OutputFormat::json;
   if (auto st = write_stdout(start_text(*monitor, json)); !st.ok()) return report(st.error());
   while (signals.take() == 0) {
@@ -186,18 +184,8 @@ void add_monitor_command(CLI::App& app, int& exit_code) {
       app.add_subcommand("monitor",
                          "Watch the spec dirs and print each change as it happens (specs added, changed, removed, made "
                          "invalid; devices that appeared, disappeared, became shadowed or conflicting)");
-  cmd->add_option("--spec-dir", opts->flags.spec_dirs,
-                  "CDI spec directory, in increasing priority (repeatable; replaces /etc/cdi and /var/run/cdi)")
-      ->allow_extra_args(false);
-  cmd->add_flag("--allow-insecure-specs", opts->flags.allow_insecure_specs,
-                "Use spec files and dirs that users other than root and the current user can write");
-  cmd->add_option("--log-file", opts->flags.log_file, "Append logs to this file instead of stderr");
-  cmd->add_option("--log-level", opts->flags.log_level, "trace, debug, info, warning, error or off")
-      ->capture_default_str()
-      ->each([opts](const std::string&) { opts->flags.log_level_given = true; });
+  add_table_options(*cmd, app::kMonitor, opts->settings);
   add_output_option(*cmd, opts->output);
-  // The events tell what the registry would warn about: its warnings only with --log-level or --log-file.
-  opts->flags.stderr_log_level = "error";
   cmd->callback([opts, &exit_code] { exit_code = run_monitor(*opts); });
 }
 

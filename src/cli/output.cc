@@ -1,21 +1,31 @@
 #include "cli/output.h"
 
-#include <map>
+#include "base/json_writer.h"
+#include "base/text.h"
+#include "cli/common.h"
 
 namespace cdi::cli {
 
 void add_output_option(CLI::App& cmd, OutputFormat& format) {
-  static const std::map<std::string, OutputFormat> names{{"text", OutputFormat::text}, {"json", OutputFormat::json}};
-  cmd.add_option("--output,-o", format, "Output format: text or json")
-      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case));
+  CLI::Option* opt = cmd.add_option("--output,-o")->description("Output format: text or json");
+  opt->each([&format](const std::string& value) {
+    if (value == "text") {
+      format = OutputFormat::text;
+    } else if (value == "json") {
+      format = OutputFormat::json;
+    } else {
+      throw CLI::ValidationError("expected text or json, got " + quote(value));
+    }
+  });
+  opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  describe(opt, "text|json", "text");
 }
 
 std::string json_text(const rapidjson::Value& value) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> writer(buffer);
-  writer.SetIndent(' ', 2);
-  value.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+  std::string out;
+  write_json(value, true, out);
+  out += '\n';
+  return out;
 }
 
 rapidjson::Value json_str(std::string_view s, rapidjson::Document::AllocatorType& a) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "app/options.h"
 #include "app/try_run.h"
 #include "base/atomic_file.h"
 #include "base/fs.h"
@@ -24,37 +25,13 @@ namespace cdi::cli {
 namespace {
 
 struct TryOptions {
-  InjectionFlags flags;
-  // CLI11 shares the words between these two as it likes: together they are the
-  // devices and then the command, which is what follows "--".
-  std::vector<std::string> devices;
-  std::vector<std::string> command;
+  app::Settings settings;
+  std::vector<std::string> devices;  // the command is what follows "--" (args_after_dashes)
   std::string rootfs;
   std::string runtime = "runc";
   double timeout = 60;
   OutputFormat output = OutputFormat::text;
 };
-
-// CLI11 drops the "--" that separates the command from the devices: find it in
-// the command line as given.
-std::vector<std::string> command_after_double_dash() {
-  RealFs fs;
-  auto cmdline = fs.read_file("/proc/self/cmdline", 1u << 20);
-  if (!cmdline.ok()) return {};
-  std::vector<std::string> args;
-  for (auto a : split(*cmdline, '\0')) args.emplace_back(a);
-  if (!args.empty() && args.back().empty()) args.pop_back();
-  std::vector<std::string> command;
-  bool after = false;
-  for (size_t i = 2; i < args.size(); ++i) {  // argv[0] and "try"
-    if (after) {
-      command.push_back(args[i]);
-    } else if (args[i] == "--") {
-      after = true;
-    }
-  }
-  return command;
-}
 
 std::string signal_name(int sig) {
   switch (sig) {
@@ -173,31 +150,22 @@ std::string json_report(const TryRequest& request, const TryResult& r) {
   return json_text(doc);
 }
 
-int usage(const std::string& message) {
-  report(Error(message));
-  return kExitUsage;
-}
-
 int run_try_cmd(const TryOptions& o) {
-  auto logger = make_logger(o.flags);
-  if (!logger.ok()) return usage(logger.error().message);
+  auto logger = make_logger(o.settings);
   TryRequest request;
-  std::vector<std::string> words = o.devices;
-  words.insert(words.end(), o.command.begin(), o.command.end());
-  request.command = command_after_double_dash();
-  if (request.command.size() > words.size()) return usage("try: cannot tell the devices from the command");
-  request.devices.assign(words.begin(), words.end() - static_cast<long>(request.command.size()));
+  request.command = args_after_dashes();
+  request.devices = o.devices;
   if (request.devices.empty()) return usage("try: name at least one device (vendor.com/class=name)");
   if (::geteuid() != 0) {
     return report(Error("try needs root: it creates device nodes and runs a container with " + o.runtime));
   }
-  auto options = o.flags.load_options();
+  auto options = app::load_inject_options(o.settings);
   if (!options.ok()) return report(options.error());
   request.inject = std::move(*options);
   request.rootfs = o.rootfs;
   request.runtime = o.runtime;
   request.timeout_seconds = o.timeout;
-  auto result = run_try(request, **logger);
+  auto result = run_try(request, *logger);
   if (!result.ok()) return report(result.error());
   if (result->interrupted_by != 0) {
     report(Error("try: stopped by " + signal_name(result->interrupted_by) +
@@ -242,21 +210,18 @@ void add_try_command(CLI::App& app, int& exit_code) {
       "try",
       "Run a throwaway container with these devices injected as the hook would, and check what it sees: "
       "try DEVICE... [-- COMMAND ARGS...]");
-  cmd->add_option("device", opts->devices, "Qualified device names vendor/class=name")->required();
-  // Not required, yet with a minimum of one: CLI11 then keeps a "--" within the subcommand.
-  cmd->add_option("command", opts->command, "After --: a command to run in the container, and its arguments")
-      ->expected(1, -1);
-  cmd->add_option("--rootfs", opts->rootfs,
-                  "The container's root filesystem (default: a static busybox); left untouched");
-  cmd->add_option("--runtime", opts->runtime, "The OCI runtime (a path, or a name searched in PATH)")
-      ->capture_default_str();
-  cmd->add_option("--timeout", opts->timeout, "Seconds the container may run before it is killed")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  describe(cmd->add_option("DEVICE", opts->devices, "Qualified device names (vendor.com/class=name)")->required(), "");
+  describe(cmd->add_option("--rootfs", opts->rootfs,
+                           "The container's root filesystem (default: a static busybox); left untouched"),
+           "DIR");
+  describe(cmd->add_option("--runtime", opts->runtime, "The OCI runtime (a path, or a name searched in PATH)"),
+           "RUNTIME", opts->runtime);
+  describe(cmd->add_option("--timeout", opts->timeout, "Seconds the container may run before it is killed")
+               ->check(CLI::PositiveNumber),
+           "SECONDS", "60");
   add_output_option(*cmd, opts->output);
-  opts->flags.add_to(*cmd, 0.0);
-  // One dir per --spec-dir, so that the devices after it stay devices.
-  cmd->get_option("--spec-dir")->allow_extra_args(false);
+  add_table_options(*cmd, app::kTry, opts->settings);
+  cmd->footer("After --: a command to run in the container, and its arguments, passed on untouched.");
   cmd->callback([opts, &exit_code] { exit_code = run_try_cmd(*opts); });
 }
 
@@ -267,10 +232,9 @@ int try_agent_main(int argc, char** argv) {
   if (args.size() >= 3 && args[0] == "hook") {
     return run_recorded_hook(args[1], args[2], std::vector<std::string>(args.begin() + 3, args.end()));
   }
-  report(
-      Error("cdi-hook-try-agent runs inside cdi-hook try's containers: probe REQUEST [-- COMMAND...] | hook "
-            "RECORD PATH [ARGS...]"));
-  return kExitUsage;
+  return usage(
+      "cdi-hook-try-agent runs inside cdi-hook try's containers: probe REQUEST [-- COMMAND...] | hook RECORD PATH "
+      "[ARGS...]");
 }
 
 }  // namespace cdi::cli

@@ -6,6 +6,7 @@
 #include <memory>
 #include <tuple>
 
+#include "app/options.h"
 #include "base/fs.h"
 #include "base/text.h"
 #include "cli/commands.h"
@@ -21,8 +22,8 @@ namespace {
 
 struct ValidateOptions {
   std::vector<std::string> paths;
+  app::Settings settings;  // --spec-dir, --allow-insecure-specs, --log-level
   bool strict = false;
-  bool allow_insecure = false;
   OutputFormat output = OutputFormat::text;
 };
 
@@ -172,17 +173,30 @@ int print_json(const std::vector<SpecCheckResult>& results, const std::vector<Er
 }
 
 int run_validate(const ValidateOptions& o) {
+  if (!o.paths.empty() && !o.settings.spec_dirs.empty()) {
+    return usage("give spec files and dirs as arguments or with --spec-dir, not both");
+  }
   RealFs fs;
-  bool defaults = o.paths.empty();
-  std::vector<std::string> paths = defaults ? default_spec_dirs() : o.paths;
+  auto logger = make_logger(o.settings);
+  bool defaults = o.paths.empty() && o.settings.spec_dirs.empty();
+  std::vector<std::string> paths = !o.paths.empty()                ? o.paths
+                                   : !o.settings.spec_dirs.empty() ? o.settings.spec_dirs
+                                                                   : default_spec_dirs();
   std::vector<Error> general;
+  if (defaults) {
+    if (auto none = no_spec_dir_exists(fs, paths); !none.empty())
+      general.push_back(Error(none + ": nothing to validate"));
+  }
   std::vector<Target> targets = expand(fs, paths, defaults, general);
   SpecCheckOptions check;
   check.strict = o.strict;
-  check.check_permissions = !o.allow_insecure;
+  check.check_permissions = !o.settings.allow_insecure_specs;
   std::vector<SpecCheckResult> results;
-  for (const auto& t : targets) results.push_back(check_spec_file(fs, t.path, check));
-  find_conflicts(fs, results, targets, !o.allow_insecure);
+  for (const auto& t : targets) {
+    logger->debug("checking " + quote(t.path));
+    results.push_back(check_spec_file(fs, t.path, check));
+  }
+  find_conflicts(fs, results, targets, check.check_permissions);
   return o.output == OutputFormat::json ? print_json(results, general) : print_text(results, general);
 }
 
@@ -192,12 +206,11 @@ void add_validate_command(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<ValidateOptions>();
   CLI::App* cmd = app.add_subcommand(
       "validate", "Check CDI spec files (or the spec files of dirs; default /etc/cdi and /var/run/cdi)");
-  cmd->add_option("path", opts->paths, "Spec files or spec dirs");
+  describe(cmd->add_option("PATH", opts->paths, "Spec files or spec dirs (default: the spec dirs)"), "");
   cmd->add_flag("--strict", opts->strict,
                 "Also apply the Kubernetes annotation-key rules, absolute paths, name length limits, "
                 "permission strings without repeats, and require the host device nodes to exist");
-  cmd->add_flag("--allow-insecure-specs", opts->allow_insecure,
-                "Do not report spec files that users other than root and the current user can write");
+  add_table_options(*cmd, app::kValidate, opts->settings);
   add_output_option(*cmd, opts->output);
   cmd->callback([opts, &exit_code] { exit_code = run_validate(*opts); });
 }

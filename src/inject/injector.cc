@@ -11,7 +11,9 @@
 
 namespace cdi {
 
-Result<std::vector<std::string>> requested_devices(const OciDocument& config) {
+namespace {
+
+Result<std::vector<std::string>> annotated_devices(const OciDocument& config) {
   const auto& root = config.json();
   auto it = root.FindMember("annotations");
   if (it != root.MemberEnd() && !it->value.IsObject() && !it->value.IsNull()) {
@@ -32,6 +34,14 @@ Result<std::vector<std::string>> requested_devices(const OciDocument& config) {
   return parse_annotations(config.annotations());
 }
 
+}  // namespace
+
+Result<std::vector<std::string>> requested_devices(const OciDocument& config) {
+  auto devices = annotated_devices(config);
+  if (!devices.ok()) return std::move(devices).error().of_kind(ErrorKind::invalid_request);
+  return devices;
+}
+
 bool is_kata_pod_sandbox(const OciDocument& config) {
   for (const auto& [k, v] : config.annotations()) {
     if (k == kKataContainerTypeAnnotation && v == "pod_sandbox") return true;
@@ -50,6 +60,29 @@ std::vector<std::string> unique_in_order(const std::vector<std::string>& names) 
   return out;
 }
 
+// "10 s", "2.5 s", "0.25 s".
+std::string duration_text(std::chrono::milliseconds ms) {
+  auto n = ms.count();
+  std::string out = std::to_string(n / 1000);
+  if (n % 1000 != 0) {
+    std::string frac = std::to_string(1000 + n % 1000).substr(1);
+    while (frac.back() == '0') frac.pop_back();
+    out += "." + frac;
+  }
+  return out + " s";
+}
+
+// The start of a wait, as a notice: the devices, the dirs and the window.
+void announce_wait(const Resolution& r, const Registry& registry, std::chrono::milliseconds wait, Logger& logger) {
+  std::vector<std::string> missing;
+  for (const auto& e : r.errors) missing.push_back(quote(e.device));
+  std::vector<std::string> dirs;
+  for (const auto& d : registry.options().spec_dirs) dirs.push_back(quote(d));
+  logger.notice("waiting up to " + duration_text(wait) + " for the spec of " + join(missing, ", ") +
+                " to appear in " + join(dirs, ", "));
+  logger.debug("unresolved: " + r.errors.front().to_string());
+}
+
 }  // namespace
 
 Result<Resolution> resolve_devices(Registry& registry, const std::vector<std::string>& names,
@@ -57,14 +90,14 @@ Result<Resolution> resolve_devices(Registry& registry, const std::vector<std::st
   std::set<std::string> kinds;
   for (const auto& n : names) {
     auto q = parse_qualified_name(n);
-    if (!q.ok()) return std::move(q).error();
+    if (!q.ok()) return std::move(q).error().of_kind(ErrorKind::invalid_request);
     kinds.insert(q->kind());
   }
   registry.load(kinds);
   Resolution r = registry.resolve_all(names);
   if (r.complete() || wait.count() <= 0) return r;
   auto deadline = SpecCache::Clock::now() + wait;
-  logger.info("waiting up to " + std::to_string(wait.count()) + " ms for " + r.errors.front().to_string());
+  announce_wait(r, registry, wait, logger);
   // The cache watches the dirs before it looks again, so no change is missed,
   // and then reads only the files that change.
   auto watched = SpecCache::create(registry, logger, cache);
@@ -76,9 +109,12 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
   auto resolved = resolve_devices(registry, unique_in_order(requested), options.wait, logger, options.cache);
   if (!resolved.ok()) return std::move(resolved).error();
   Resolution& r = *resolved;
+  bool waited = !r.complete() && options.wait.count() > 0;  // resolve_devices waits only when incomplete
   if (!r.errors.empty()) {
     for (size_t i = 1; i < r.errors.size(); ++i) logger.error(r.errors[i].to_string());
-    return std::move(r.errors.front());
+    Error e = std::move(r.errors.front());
+    if (waited) e.message += " (waited " + duration_text(options.wait) + " for it)";
+    return e;
   }
 
   InjectReport report;

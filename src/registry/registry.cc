@@ -459,7 +459,7 @@ std::string Registry::dir_list() const {
 Result<DeviceDefinition> Registry::resolve(std::string_view name) {
   auto context = "unresolvable CDI device " + quote(name);
   auto q = parse_qualified_name(name);
-  if (!q.ok()) return std::move(q).error();
+  if (!q.ok()) return std::move(q).error().of_kind(ErrorKind::invalid_request);
   auto it = definitions_.find(std::string(name));
   if (it != definitions_.end()) {
     const DeviceDefinition& top = it->second.front();
@@ -468,7 +468,7 @@ Result<DeviceDefinition> Registry::resolve(std::string_view name) {
     for (const auto& f : top.others) files.push_back(quote(f));
     return Error("conflicting definitions in " + join(files, " and ") + " (same spec dir)").with_context(context);
   }
-  return explain_missing(std::string(name), q->kind()).with_context(context);
+  return explain_missing(std::string(name), q->kind()).with_context(context).of_kind(ErrorKind::not_found);
 }
 
 Resolution Registry::resolve_all(const std::vector<std::string>& names) {

@@ -48,9 +48,9 @@ class CliTest(h.TestCase):
 
     def test_hook_default_wait_is_ten_seconds(self):
         text = h.run(["hook", "--help"]).stdout.decode()
-        self.assertRegex(text, r"--wait\s+\S*=10\b")
+        self.assertRegex(text, r"--wait SECONDS\s.*\(default: 10\)")
         text = h.run(["inject", "--help"]).stdout.decode()
-        self.assertRegex(text, r"--wait\s+\S*=0\b")
+        self.assertRegex(text, r"--wait SECONDS\s.*\(default: 0\)")
 
     def test_usage_errors_exit_2(self):
         config = h.write_file(self.path("c.json"), h.oci_config())
@@ -83,6 +83,105 @@ class CliTest(h.TestCase):
     def test_help_lists_the_subcommands_once(self):
         text = h.run(["--help"]).stdout.decode()
         self.assertEqual(len(re.findall(r"^\s+hook\b", text, re.M)), 1, text)
+
+
+# What a parser's internals look like in help and errors: type names, enum maps, huge ranges.
+PARSER_INTERNALS = re.compile(r"\bENUM\b|\bFLOAT\b|NONNEGATIVE|\bTEXT\b|\bU?INT\b|->|\bOR \{|\d{20,}")
+SUBCOMMANDS = ["hook", "inject", "validate", "list", "annotate", "runtime", "guest", "guest translate",
+               "guest check-map", "guest host-path", "guest virtio-blk-name", "guest scsi-address",
+               "guest block-device", "guest is-device-mapper"]
+
+
+class Messages(h.TestCase):
+    """Help and usage errors a person reads: no parser internals, pointers at the right help."""
+
+    def test_help_shows_no_parser_internals(self):
+        for sub in [""] + SUBCOMMANDS:
+            with self.subTest(sub or "top"):
+                r = h.run(sub.split() + ["--help"])
+                self.assertEqual(r.rc, 0, r)
+                self.assertNotRegex(r.stdout.decode(), PARSER_INTERNALS)
+
+    def test_help_names_values_in_words(self):
+        text = h.run(["inject", "--help"]).stdout.decode()
+        self.assertRegex(text, r"--output text\|json\s")
+        self.assertRegex(text, r"--wait SECONDS\s.*\(0 to 3600; 0 fails at once\)")
+        self.assertRegex(text, r"--spec-dir DIR\s.*\(repeatable\)")
+        self.assertRegex(text, r"--log-level LEVEL\s.*trace, debug, info, warning, error or off")
+
+    def test_unknown_command_suggests_the_near_one(self):
+        r = h.run(["injetc"])
+        self.assertUsage(r, 'cdi-hook: unknown command "injetc" (did you mean "inject"?)')
+        r = h.run(["frobnicate"])
+        self.assertUsage(r, 'unknown command "frobnicate": expected one of hook, inject')
+
+    def test_usage_errors_point_at_the_command_help(self):
+        config = h.write_file(self.path("c.json"), h.oci_config())
+        cases = [
+            (["inject", "--config", config, "--diff", "--explain"], "cdi-hook inject"),
+            (["inject", "--config", config, "--output", "xml"], "cdi-hook inject"),
+            (["inject"], "cdi-hook inject"),
+            (["hook", "--frobnicate"], "cdi-hook hook"),
+            (["list", "--vendors", "--specs"], "cdi-hook list"),
+            (["guest", "translate", "--config", config], "cdi-hook guest translate"),
+            (["runtime", "--log-level", "bogus", "--", "create", "x"], "cdi-hook runtime"),
+            (["runtime", "--wait", "soon", "--", "create", "x"], "cdi-hook runtime"),
+            (["validate", "--spec-dir", self.spec_dir, config], "cdi-hook validate"),
+        ]
+        for args, command in cases:
+            with self.subTest(args=args):
+                r = h.run(args, stdin=b"")
+                self.assertUsage(r)
+                self.assertEqual(r.stderr_lines[-1], "Run '%s --help' for usage." % command, r)
+                self.assertEqual(len(r.stderr_lines), 2, r)
+
+    def test_runtime_usage_errors_exit_2_like_hook_and_inject(self):
+        for args in (["hook", "--log-level", "bogus"], ["inject", "--config", "-", "--log-level", "bogus"],
+                     ["runtime", "--log-level", "bogus", "--", "create", "--bundle", self.tmp, "x"]):
+            with self.subTest(args[0]):
+                r = h.run(args, stdin=b"{}")
+                self.assertUsage(r, 'cdi-hook: --log-level: expected trace, debug, info, warning, error or off, '
+                                    'got "bogus"')
+
+    def test_wait_out_of_range_is_a_usage_error(self):
+        for value in ("1e300", "-5", "nan", "inf", "1e18", "abc", "3601"):
+            with self.subTest(value):
+                r = h.run(["hook", "--wait", value], stdin=h.oci_config())
+                self.assertUsage(r, 'cdi-hook: --wait: expected seconds between 0 and 3600, got "%s"' % value)
+
+    def test_list_and_validate_take_the_common_options(self):
+        self.write_spec("s.yaml", h.spec("vendor.example/dev", {"a": {"env": ["A=1"]}}))
+        r = h.run(["list", "--spec-dir", self.spec_dir, "--log-level", "debug", "--allow-insecure-specs"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("vendor.example/dev=a", r.stdout.decode())
+        r = h.run(["validate", "--spec-dir", self.spec_dir, "--log-level", "debug"])
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("s.yaml: valid", r.stdout.decode())
+        self.assertIn("debug: checking", r.stderr)
+
+    def test_list_and_validate_without_spec_dirs_say_so(self):
+        missing = [self.path("no-such-1"), self.path("no-such-2")]
+        r = h.run(["list", "--spec-dir", missing[0], "--spec-dir", missing[1]])
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.stderr, 'cdi-hook: no spec dir exists ("%s", "%s"): no devices to list\n' % tuple(missing))
+        r = h.run(["validate", "--spec-dir", missing[0]])
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn(missing[0], r.stdout.decode())
+
+
+class Annotate(h.TestCase):
+    def test_the_same_devices_get_the_same_key_in_any_order(self):
+        keys = set()
+        for names in (["v.example/gpu=0", "v.example/gpu=1"], ["v.example/gpu=1", "v.example/gpu=0"],
+                      ["v.example/gpu=1", "v.example/gpu=0", "v.example/gpu=1"]):
+            r = h.run(["annotate"] + names)
+            self.assertEqual(r.rc, 0, r)
+            key, _, value = r.stdout.decode().strip().partition("=")
+            self.assertEqual(value, ",".join(names))
+            keys.add(key)
+        self.assertEqual(len(keys), 1, keys)
+        other = h.run(["annotate", "v.example/gpu=0"]).stdout.decode().partition("=")[0]
+        self.assertNotIn(other, keys)
 
 
 if __name__ == "__main__":

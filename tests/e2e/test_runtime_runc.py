@@ -78,8 +78,8 @@ class RuntimeWrapper(h.TestCase):
         h.write_file(conf, "runtime = %s\nspec-dirs = x\n" % self.runc)
         p = subprocess.run([link, "--root", self.root, "run", "-b", self.bundle, self.new_id()], capture_output=True,
                            env=env, timeout=60)
-        self.assertEqual(p.returncode, 1)
-        self.assertIn(conf + ":2: unknown key \"spec-dirs\"", p.stderr.decode())
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(conf + ':2: unknown key "spec-dirs" (did you mean "spec-dir"?)', p.stderr.decode())
 
     def test_other_commands_go_straight_through(self):
         # `state` of an unknown container: runc's own error and exit status, the bundle untouched.

@@ -50,9 +50,26 @@ class WaitTest(h.TestCase):
         out = h.load_json(os.path.join(bundle, "config.json")) if state else r.json()
         return r, out
 
+    def assertWaitNotice(self, line, wait, dirs=None):
+        """The one line a wait starts with: which device, which dirs, how long."""
+        self.assertTrue(line.startswith("cdi-hook: container "), line)
+        self.assertIn("waiting up to %s s for the spec of \"%s\" to appear in " % (wait, DEVICE), line)
+        for d in dirs if dirs is not None else [self.spec_dir]:
+            self.assertIn('"%s"' % d, line)
+
+    def assertWaitFailure(self, r, wait):
+        """The wait's notice, then the error saying how long it waited."""
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.stdout, b"", r)
+        self.assertEqual(len(r.stderr_lines), 2, r)
+        self.assertWaitNotice(r.stderr_lines[0], wait)
+        self.assertTrue(r.stderr_lines[1].startswith("cdi-hook: unresolvable CDI device \"%s\"" % DEVICE), r)
+        self.assertTrue(r.stderr_lines[1].endswith("(waited %s s for it)" % wait), r)
+
     def assertInjected(self, r, out, delay, wait=5):
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(r.stderr, "", r)
+        self.assertEqual(len(r.stderr_lines), 1, r)
+        self.assertWaitNotice(r.stderr_lines[0], wait, dirs=[])
         self.assertIn("LATE=1", out["process"]["env"])
         self.assertIsNotNone(h.linux_device(out, "/dev/late"))
         self.assertGreaterEqual(r.elapsed, delay * 0.8, r)
@@ -105,7 +122,13 @@ class WaitTest(h.TestCase):
 
     def test_nothing_arrives(self):
         r = self.hook(h.oci_config({"cdi.k8s.io/e2e": DEVICE}), wait=1)
-        self.assertFailure(r, DEVICE)
+        self.assertWaitFailure(r, 1)
+        # The log has the same two lines, each naming the container.
+        log = [l for l in self.log_text().splitlines() if "cdi-hook[" in l]
+        self.assertEqual(len(log), 2, log)
+        self.assertIn('warning: container hostname "cdi-e2e", rootfs "rootfs": waiting up to 1 s', log[0])
+        self.assertIn('error: container hostname "cdi-e2e", rootfs "rootfs": unresolvable CDI device', log[1])
+        self.assertIn("(waited 1 s for it)", log[1])
         self.assertGreaterEqual(r.elapsed, 0.9, r)
         self.assertLess(r.elapsed, 3, r)
         self.assertLess(r.cpu, 0.5, "a blocked wait, not a polling loop: %r" % r)
@@ -121,13 +144,24 @@ class WaitTest(h.TestCase):
         r = self.hook(h.oci_config({"cdi.k8s.io/e2e": DEVICE}), wait=1.5)
         t.join()
         self.assertEqual(errors, [])
-        self.assertFailure(r, DEVICE)
+        self.assertWaitFailure(r, 1.5)
         self.assertGreaterEqual(r.elapsed, 1.4, r)
 
     def test_default_wait_for_inject_is_zero(self):
         r = self.inject(h.write_file(self.path("c.json"), h.oci_config({"cdi.k8s.io/e2e": DEVICE})))
         self.assertFailure(r, DEVICE)
         self.assertLess(r.elapsed, 1, r)
+
+    def test_state_mode_log_names_container_and_bundle(self):
+        bundle = self.make_bundle(h.oci_config({"cdi.k8s.io/e2e": DEVICE}))
+        r = self.hook(h.oci_state(bundle, container_id="ctr-7"), wait=0.2)
+        self.assertEqual(r.rc, 1, r)
+        self.assertWaitNotice(r.stderr_lines[0], 0.2)
+        self.assertIn('container "ctr-7", bundle "%s": waiting up to 0.2 s' % bundle, r.stderr_lines[0])
+        log = [l for l in self.log_text().splitlines() if "cdi-hook[" in l]
+        self.assertEqual(len(log), 2, log)
+        for line in log:
+            self.assertIn('container "ctr-7", bundle "%s": ' % bundle, line)
 
     def test_resolved_requests_do_not_wait(self):
         self.write_spec("late.yaml", SPEC)
