@@ -12,6 +12,8 @@ packages=(
   python3 runc podman busybox-static
   # tests: the guest map's JSON Schema checked against the parser
   python3-jsonschema
+  # tests: the man page rendered, the logrotate snippet run
+  groff-base man-db logrotate
   # the NRI plugin: protobuf (C++ library and compiler; Python for its test harness), YAML for the manifest test
   libprotobuf-dev protobuf-compiler python3-protobuf python3-yaml
   # tests: setfacl, to grant another user write through a POSIX ACL (tests/e2e/test_spec_trust.py)

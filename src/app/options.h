@@ -68,6 +68,9 @@ struct OptionSpec {
   Status (*set)(Settings& settings, std::string_view value);
   // The default shown in help ("10", "auto"), or empty.
   std::string (*shown_default)(const Settings& settings);
+  // Words the value may be, space-separated, for shell completion (a value
+  // that names a file or directory completes as one).
+  std::string_view choices = {};
 };
 
 std::span<const OptionSpec> option_table();

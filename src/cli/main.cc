@@ -7,9 +7,11 @@
 
 #include "app/install_paths.h"
 #include "app/options.h"
+#include "base/atomic_file.h"
 #include "base/text.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/docgen.h"
 #include "spec/spec.h"
 
 extern const char* const kCdiHookGitCommit;  // generated at build time (cmake/CdiHookGitVersion.cmake)
@@ -69,6 +71,34 @@ std::string version_text() {
          "\ncdi-hook-runtime options: " + cdi::runtime_config_of(cdi::this_binary());
 }
 
+// cdi-hook __generate man|man-runtime|bash|zsh|fish [FILE]: the man page or a
+// completion script, from the full command tree (what --help shows), on
+// stdout or into FILE.
+int generate(CLI::App& app, int& exit_code, std::string_view what, const char* file) {
+  for (const auto& c : kCommands) c.add(app, exit_code);
+  std::string out;
+  if (what == "man-runtime") {
+    out = ".so man1/cdi-hook.1\n";
+  } else if (what == "man") {
+    out = cdi::cli::man_page(app, CDIHOOK_VERSION);
+  } else if (what == "bash") {
+    out = cdi::cli::bash_completion(app);
+  } else if (what == "zsh") {
+    out = cdi::cli::zsh_completion(app);
+  } else if (what == "fish") {
+    out = cdi::cli::fish_completion(app);
+  } else {
+    return cdi::cli::usage("expected man, man-runtime, bash, zsh or fish, got " + cdi::quote(what));
+  }
+  cdi::AtomicWriteOptions plain;
+  plain.mode = 0644;
+  plain.keep_owner = false;
+  plain.durable = false;
+  auto st = file != nullptr ? cdi::write_file_atomic(file, out, plain) : cdi::cli::write_stdout(out);
+  if (!st.ok()) return cdi::cli::report(st.error());
+  return cdi::cli::kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +117,9 @@ int main(int argc, char** argv) {
   std::string_view first = argc > 1 ? argv[1] : "";
   const Command* command = find_command(first);
   if (argc < 2) return usage("expected a command: " + command_names());
+  if (first == cdi::cli::kGenerateCommand) {
+    return generate(app, exit_code, argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : nullptr);
+  }
   if (command == nullptr && !first.starts_with('-')) {
     std::vector<std::string_view> names;
     for (const auto& c : kCommands) names.push_back(c.name);

@@ -156,6 +156,7 @@ void Registry::scan_dirs(const DirtyPaths* dirty) {
   unparsed_.clear();
   definitions_.clear();
   const std::set<std::string>* kinds = kinds_ ? &*kinds_ : nullptr;
+  dir_notes_.assign(options_.spec_dirs.size(), "");
   for (size_t i = 0; i < options_.spec_dirs.size(); ++i) {
     scan_dir(options_.spec_dirs[i], static_cast<int>(i), kinds, dirty);
   }
@@ -255,6 +256,7 @@ void Registry::scan_dir(const std::string& dir, int priority, const std::set<std
             false);
       }
       logger_.debug("spec dir " + quote(dir) + " does not exist");
+      dir_notes_[static_cast<size_t>(priority)] = "does not exist";
       return;
     }
     if (err == ENOTDIR) return dir_problem(Error("not a directory").in_file(dir), false);
@@ -277,6 +279,7 @@ void Registry::scan_dir(const std::string& dir, int priority, const std::set<std
     names = std::move(*listed_now);
     index_.record_listing(dir, st, names);
   }
+  if (names.empty()) dir_notes_[static_cast<size_t>(priority)] = "no spec files";
   for (const auto& name : names) scan_file(dir, name, *codec::spec_format_for(name), priority, kinds);
   index_.retain(dir, names);
 }
@@ -312,6 +315,7 @@ void Registry::scan_kept_dir(const std::string& dir, int priority, const std::se
     names = std::move(*listed);
     index_.retain(dir, names);
   }
+  if (names.empty()) dir_notes_[static_cast<size_t>(priority)] = "no spec files";
   std::map<std::string, KeptFile> before = std::move(kept.files);
   kept.files.clear();
   kept.identity = st;
@@ -452,7 +456,10 @@ void Registry::add_spec(Spec spec) {
 
 std::string Registry::dir_list() const {
   std::vector<std::string> quoted;
-  for (const auto& d : options_.spec_dirs) quoted.push_back(quote(d));
+  for (size_t i = 0; i < options_.spec_dirs.size(); ++i) {
+    std::string note = i < dir_notes_.size() ? dir_notes_[i] : std::string();
+    quoted.push_back(quote(options_.spec_dirs[i]) + (note.empty() ? "" : " (" + note + ")"));
+  }
   return quoted.empty() ? "(no spec dirs)" : join(quoted, ", ");
 }
 

@@ -201,6 +201,8 @@ class Registry {
   size_t rechecks_ = 0;                         // kept files with recheck set
   bool keep_files_ = false;
   std::map<std::string, KeptDir> kept_;  // by spec dir
+  // Per spec dir, what an error about a missing kind should say of it: "does not exist", "no spec files".
+  std::vector<std::string> dir_notes_;
 };
 
 }  // namespace cdi

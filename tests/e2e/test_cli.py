@@ -169,6 +169,17 @@ class Messages(h.TestCase):
         self.assertIn(missing[0], r.stdout.decode())
 
 
+class SpecDirsNamed(h.TestCase):
+    def test_missing_kind_says_which_dirs_do_not_exist_or_are_empty(self):
+        missing = self.path("no-such-dir")
+        empty = h.make_dir(self.path("empty"))
+        self.write_spec("s.yaml", h.spec("vendor.example/dev", {"a": {"env": ["A=1"]}}))
+        r = self.hook(h.oci_config({"cdi.k8s.io/x": "other.example/kind=a"}),
+                      spec_dirs=[missing, empty, self.spec_dir])
+        self.assertFailure(r, 'no spec of kind "other.example/kind" in "%s" (does not exist), "%s" (no spec files), '
+                              '"%s"' % (missing, empty, self.spec_dir))
+
+
 class Annotate(h.TestCase):
     def test_the_same_devices_get_the_same_key_in_any_order(self):
         keys = set()
