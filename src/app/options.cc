@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "guest/guest_map.h"
 #include "registry/kind_index.h"
+#include "spec/codec/tape.h"
 
 namespace cdi::app {
 
@@ -125,21 +126,6 @@ std::string_view trim(std::string_view s) {
   if (b == std::string_view::npos) return {};
   size_t e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1);
-  std::vector<size_t> cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 }  // namespace
@@ -276,7 +262,7 @@ std::string_view closest_name(std::string_view word, std::span<const std::string
   size_t best_distance = 3;
   for (auto c : candidates) {
     if (c.empty()) continue;
-    size_t d = edit_distance(word, c);
+    size_t d = codec::edit_distance(word, c);
     if (word.size() >= 3 && c.starts_with(word)) d = std::min<size_t>(d, 1);
     if (d < best_distance && d <= std::max<size_t>(1, c.size() / 2)) {
       best = c;

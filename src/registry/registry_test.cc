@@ -154,7 +154,20 @@ TEST_F(RegistryTest, NoSpecOfTheKind) {
   Registry& r = load({"other.com/x"});
   EXPECT_EQ(resolve_tag(r, "other.com/x=d"),
             "error: unresolvable CDI device \"other.com/x=d\": no spec of kind \"other.com/x\" in \"/etc/cdi\", "
-            "\"/var/run/cdi\"");
+            "\"/var/run/cdi\" (no spec files)");
+}
+
+// The error names a spec dir that does not exist, or holds no spec files.
+TEST_F(RegistryTest, NoSpecOfTheKindNamesMissingAndEmptyDirs) {
+  fs.add_dir("/empty");
+  fs.add_file("/empty/notes.txt", "not a spec");
+  RegistryOptions o = options();
+  o.spec_dirs = {"/missing", "/empty", kEtc};
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"d"}, "a"));
+  Registry& r = load({"other.com/x"}, o);
+  EXPECT_EQ(resolve_tag(r, "other.com/x=d"),
+            "error: unresolvable CDI device \"other.com/x=d\": no spec of kind \"other.com/x\" in \"/missing\" (does "
+            "not exist), \"/empty\" (no spec files), \"/etc/cdi\"");
 }
 
 TEST_F(RegistryTest, KindPresentNameMissingListsNames) {
