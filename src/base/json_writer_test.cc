@@ -53,6 +53,14 @@ TEST(JsonWriter, StringLiteral) {
   EXPECT_EQ(out, R"("a\u0001\"b\\c\n")");
 }
 
+// What RapidJSON's reader makes of a lone surrogate escape goes back out as the
+// escape; other code points with the same lead byte stay as they are.
+TEST(JsonWriter, LoneSurrogateIsWrittenAsItsEscape) {
+  std::string out;
+  write_json_string("x\xED\xB8\xA0y\xED\x9F\xBF", out);
+  EXPECT_EQ(out, "\"x\\uDE20y\xED\x9F\xBF\"");
+}
+
 TEST(JsonWriter, AppendsToWhatIsThere) {
   rapidjson::Document doc;
   doc.Parse("[1]");

@@ -81,6 +81,21 @@ def run(args, stdin=None, timeout=30, env=None, cwd=None, prefix=()):
     return Run(argv, p.returncode, p.stdout, p.stderr.decode(errors="replace"), elapsed, cpu)
 
 
+def command_paths():
+    """Every command path that --help shows, top level first: [[], ["hook"], ..., ["guest", "translate"]]."""
+    out = [[]]
+    i = 0
+    while i < len(out):
+        r = run(out[i] + ["--help"])
+        assert r.rc == 0, r
+        text = r.stdout.decode()
+        if "Subcommands:" in text:
+            for name in re.findall(r"^  ([a-z][a-z-]*)\s", text.split("Subcommands:", 1)[1], re.M):
+                out.append(out[i] + [name])
+        i += 1
+    return out
+
+
 def load_json(path):
     with open(path, "rb") as f:
         return json.load(f)
