@@ -43,7 +43,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"doubles", R"([0.5, 1e300, -2.5e-300, 3.14159265358979, 1.0, 100000000000000000000.0])"},
                       Case{"empty_containers", R"({"a": [], "b": {}, "c": [[], {}]})"},
                       Case{"nested", R"({"process": {"env": ["A=1", "B=2"], "user": {"uid": 0}}, "x": [1, [2, [3]]]})"},
-                      Case{"escapes", R"(["quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f", "\u0001\u001f\u007f"])"},
+                      Case{"escapes",
+                           R"(["quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f", "\u0001\u001f\u007f"])"},
                       Case{"utf8", R"({"ключ": "значение ✓ 🙂"})"}),
     [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
