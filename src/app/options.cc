@@ -90,7 +90,7 @@ constexpr std::array<OptionSpec, 11> kOptions = {{
      "How long to wait for the spec of a requested device to appear (0 to 3600; 0 fails at once)", kInjecting, false, 0,
      set_wait, wait_default},
     {"log-file", "CDI_HOOK_LOG_FILE", "FILE", "Append log lines to this file instead of stderr",
-     kInjecting | kGuestTranslate | kMonitor, false, 0, set_log_file, no_default},
+     kInjecting | kGuestTranslate | kNri | kMonitor, false, 0, set_log_file, no_default},
     {"log-level", "CDI_HOOK_LOG_LEVEL", "LEVEL",
      "How much to log: trace, debug, info, warning, error or off (default: warning; the hook's stderr: error)",
      kInjecting | kList | kValidate | kGuestTranslate | kNri | kMonitor, false, 0, set_log_level, no_default,

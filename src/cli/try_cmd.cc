@@ -210,7 +210,8 @@ void add_try_command(CLI::App& app, int& exit_code) {
       "try",
       "Run a throwaway container with these devices injected as the hook would, and check what it sees: "
       "try DEVICE... [-- COMMAND ARGS...]");
-  describe(cmd->add_option("DEVICE", opts->devices, "Qualified device names (vendor.com/class=name)")->required(), "");
+  // Checked by run_try_cmd, whose message says what a device is.
+  describe(cmd->add_option("DEVICE", opts->devices, "Qualified device names (vendor.com/class=name)"), "");
   describe(cmd->add_option("--rootfs", opts->rootfs,
                            "The container's root filesystem (default: a static busybox); left untouched"),
            "DIR");
