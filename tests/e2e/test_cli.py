@@ -2,6 +2,7 @@
 
 import os
 import re
+import subprocess
 import unittest
 
 import cdihook as h
@@ -157,6 +158,22 @@ class Messages(h.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertIn("s.yaml: valid", r.stdout.decode())
         self.assertIn("debug: checking", r.stderr)
+
+    def test_list_and_validate_on_a_host_without_spec_dirs(self):
+        # /etc and /var/run as empty tmpfs in a private mount namespace: the default spec dirs are absent.
+        inner = 'mount -t tmpfs none /etc && mount -t tmpfs none /var/run && exec "$@"'
+
+        def hidden(*args):
+            p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", inner, "sh", h.binary()]
+                               + list(args), capture_output=True, timeout=30)
+            return h.Run(args, p.returncode, p.stdout, p.stderr.decode(), 0, 0)
+
+        r = hidden("validate")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(r.stdout, b'no spec dir exists ("/etc/cdi", "/var/run/cdi"): nothing to validate\n')
+        r = hidden("list")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.stderr, 'cdi-hook: no spec dir exists ("/etc/cdi", "/var/run/cdi"): no devices to list\n')
 
     def test_list_and_validate_without_spec_dirs_say_so(self):
         missing = [self.path("no-such-1"), self.path("no-such-2")]
