@@ -13,8 +13,8 @@
 namespace cdi::app {
 namespace {
 
-using ::testing::HasSubstr;
 using cdi::testing::TempDir;
+using ::testing::HasSubstr;
 
 class FindRuntimeTest : public ::testing::Test {
  protected:

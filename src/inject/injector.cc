@@ -78,8 +78,8 @@ void announce_wait(const Resolution& r, const Registry& registry, std::chrono::m
   for (const auto& e : r.errors) missing.push_back(quote(e.device));
   std::vector<std::string> dirs;
   for (const auto& d : registry.options().spec_dirs) dirs.push_back(quote(d));
-  logger.notice("waiting up to " + duration_text(wait) + " for the spec of " + join(missing, ", ") +
-                " to appear in " + join(dirs, ", "));
+  logger.notice("waiting up to " + duration_text(wait) + " for the spec of " + join(missing, ", ") + " to appear in " +
+                join(dirs, ", "));
   logger.debug("unresolved: " + r.errors.front().to_string());
 }
 
