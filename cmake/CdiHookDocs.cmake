@@ -21,9 +21,22 @@ add_custom_command(OUTPUT ${CDIHOOK_DOC_FILES}
   VERBATIM)
 add_custom_target(cdi-hook-docs ALL DEPENDS ${CDIHOOK_DOC_FILES})
 
+# Installed with the tool, so also in the Debian package (CdiHookPackage.cmake). Installing needs
+# only the cdi-hook target: the files are generated again from it at install time.
+install(CODE "
+  foreach(what IN ITEMS man:cdi-hook.1 man-runtime:cdi-hook-runtime.1 bash:cdi-hook.bash zsh:_cdi-hook
+                        fish:cdi-hook.fish)
+    string(REPLACE \":\" \";\" what \"\${what}\")
+    list(GET what 0 kind)
+    list(GET what 1 file)
+    execute_process(COMMAND \"$<TARGET_FILE:cdi-hook>\" __generate \${kind} \"${CDIHOOK_DOC_DIR}/\${file}\"
+                    COMMAND_ERROR_IS_FATAL ANY)
+  endforeach()
+" COMPONENT tool)
 install(FILES ${CDIHOOK_DOC_DIR}/cdi-hook.1 ${CDIHOOK_DOC_DIR}/cdi-hook-runtime.1
-        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tool)
 install(FILES ${CDIHOOK_DOC_DIR}/cdi-hook.bash RENAME cdi-hook
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
-install(FILES ${CDIHOOK_DOC_DIR}/_cdi-hook DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
-install(FILES ${CDIHOOK_DOC_DIR}/cdi-hook.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT tool)
+install(FILES ${CDIHOOK_DOC_DIR}/_cdi-hook DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions COMPONENT tool)
+install(FILES ${CDIHOOK_DOC_DIR}/cdi-hook.fish DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d
+        COMPONENT tool)

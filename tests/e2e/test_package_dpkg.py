@@ -108,6 +108,11 @@ class DebianPackageTest(h.TestCase):
         self.assertIn("Package: cdi-hook", fields)
         ours = package_paths(deb)
         self.assertIn("/usr/bin/cdi-hook", ours)
+        # The man pages and completions generated from the command tree (cmake/CdiHookDocs.cmake).
+        for path in ("/usr/share/man/man1/cdi-hook.1", "/usr/share/man/man1/cdi-hook-runtime.1",
+                     "/usr/share/bash-completion/completions/cdi-hook", "/usr/share/zsh/vendor-completions/_cdi-hook",
+                     "/usr/share/fish/vendor_completions.d/cdi-hook.fish"):
+            self.assertIn(path, ours)
 
         def concerned(path):
             return path in ours or "cdi-hook" in os.path.basename(path) or "/cdi-hook" in path
@@ -132,6 +137,10 @@ class DebianPackageTest(h.TestCase):
         self.assertIn("Status: install ok installed", status)
         self.assertIn("/etc/cdi-hook/runtime.conf", status)  # a conffile
         self.assertIn("/etc/containers/podman-hooks.d/cdi-hook-precreate.json", status)
+
+        man = sh(["man", "-P", "cat", "cdi-hook"], env=dict(os.environ, MANWIDTH="100"))
+        self.assertEqual(man.returncode, 0, man.stderr)
+        self.assertIn("cdi-hook runtime", man.stdout)
 
         version = sh(["/usr/bin/cdi-hook", "--version"])
         self.assertEqual(version.returncode, 0, version.stderr)
