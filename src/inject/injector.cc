@@ -111,9 +111,9 @@ Result<InjectReport> inject_devices(OciDocument& config, const std::vector<std::
   Resolution& r = *resolved;
   bool waited = !r.complete() && options.wait.count() > 0;  // resolve_devices waits only when incomplete
   if (!r.errors.empty()) {
-    for (size_t i = 1; i < r.errors.size(); ++i) logger.error(r.errors[i].to_string());
-    Error e = std::move(r.errors.front());
-    if (waited) e.message += " (waited " + duration_text(options.wait) + " for it)";
+    Error e = r.error();
+    if (waited)
+      e.message += " (waited " + duration_text(options.wait) + (r.errors.size() > 1 ? " for them)" : " for it)");
     return e;
   }
 

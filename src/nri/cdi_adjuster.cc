@@ -56,8 +56,8 @@ std::set<std::string> kinds_of(const std::vector<std::string>& names) {
 
 // The specs, kept between requests by the library's spec cache (inotify on the
 // spec dirs; only the files that change are read again). Resolution, waiting
-// and errors are the hook's: the first unresolved device is the answer, the
-// others are logged, as inject_devices does.
+// and errors are the hook's: one error naming every unresolved device, as
+// inject_devices gives.
 class Specs {
  public:
   Specs(RegistryOptions options, Logger& logger) : registry_(fs_, logger, std::move(options)), logger_(logger) {}
@@ -77,8 +77,7 @@ class Specs {
       r = cache_->resolve(names, start + wait);
     }
     if (!r.complete()) {
-      for (size_t i = 1; i < r.errors.size(); ++i) logger_.error(r.errors[i].to_string());
-      return std::move(r.errors.front());
+      return r.error();
     }
     return std::move(r.devices);
   }

@@ -478,6 +478,12 @@ Result<DeviceDefinition> Registry::resolve(std::string_view name) {
   return explain_missing(std::string(name), q->kind()).with_context(context).of_kind(ErrorKind::not_found);
 }
 
+Error Resolution::error() const {
+  Error e = errors.front();
+  for (size_t i = 1; i < errors.size(); ++i) e.message += "; " + errors[i].to_string();
+  return e;
+}
+
 Resolution Registry::resolve_all(const std::vector<std::string>& names) {
   Resolution r;
   for (const auto& n : names) {

@@ -73,6 +73,10 @@ struct Resolution {
   std::vector<DeviceDefinition> devices;  // the names that resolved
   std::vector<Error> errors;              // one per name that did not, naming the device
   bool complete() const { return errors.empty(); }
+  // The one error of an incomplete resolution, so that one line names every
+  // device that did not resolve: the first one's error (its file, field and
+  // device kept), the others' one-line forms after it, each after "; ".
+  Error error() const;
 };
 
 // What changed in the spec dirs since the last scan, as a watch saw it.

@@ -764,6 +764,19 @@ TEST_F(RegistryTest, ResolveAllNamesEachFailure) {
   EXPECT_FALSE(res.complete());
 }
 
+TEST_F(RegistryTest, ResolutionErrorNamesEveryDeviceOnOneLine) {
+  fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x"}, "a"));
+  Registry& r = load();
+  Resolution one = r.resolve_all({"v.com/c=x", "v.com/c=nope"});
+  EXPECT_EQ(one.error().to_string(), one.errors[0].to_string());
+  Resolution res = r.resolve_all({"v.com/c=nope", "v.com/c=x", "w.com/k=1"});
+  Error e = res.error();
+  EXPECT_EQ(e.device, "v.com/c=nope");
+  EXPECT_EQ(e.to_string(), res.errors[0].to_string() + "; " + res.errors[1].to_string());
+  EXPECT_THAT(e.to_string(), HasSubstr("\"w.com/k=1\""));
+  EXPECT_EQ(e.to_string().find('\n'), std::string::npos);
+}
+
 TEST_F(RegistryTest, KeptFilesAreReadAgainOnlyWhenTheirIdentityChanged) {
   fs.add_file(kEtc + "/a.yaml", spec_yaml("v.com/c", {"x"}, "a1"));
   fs.add_file(kEtc + "/b.yaml", spec_yaml("v.com/c", {"y"}, "b1"));

@@ -169,6 +169,12 @@ class BadInputTest(h.TestCase):
         self.check_all_modes([d1, d2], ["no spec of kind", '"other.example/kind"', d1, d2],
                              request="other.example/kind=a", label="missing kind")
 
+    def test_every_unresolvable_device_on_one_line(self):
+        d = self.fresh_spec_dir("several", {"good.yaml": yaml_spec(name="good")})
+        request = ",".join([KIND + "=nope1", KIND + "=good", "other.example/kind=x", KIND + "=nope2"])
+        self.check_all_modes([d], ['"%s=nope1"' % KIND, '"other.example/kind=x"', '"%s=nope2"' % KIND,
+                                   "no spec of kind", '; '], request=request, label="several")
+
     def test_world_writable_spec_file_and_dir_are_ignored_unless_allowed(self):
         for what in ("file", "dir"):
             with self.subTest(what):
