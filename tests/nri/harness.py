@@ -18,10 +18,12 @@ bytes), or at random sizes from a seeded generator; and they are written to the 
 do not follow frame boundaries.
 """
 
+import atexit
 import importlib
 import os
 import random
 import select
+import shutil
 import socket
 import struct
 import subprocess
@@ -45,7 +47,10 @@ OK, UNKNOWN, INVALID_ARGUMENT, UNIMPLEMENTED = 0, 2, 3, 12
 
 def _load_protos():
     """Compiles the project's .proto files with protoc into a private dir and imports them."""
-    out = os.environ.get("CDI_NRI_PROTO_OUT") or tempfile.mkdtemp(prefix="cdi-nri-proto-")
+    out = os.environ.get("CDI_NRI_PROTO_OUT")
+    if not out:
+        out = tempfile.mkdtemp(prefix="cdi-nri-proto-")
+        atexit.register(shutil.rmtree, out, True)
     os.makedirs(out, exist_ok=True)
     protoc = os.environ.get("PROTOC", "protoc")
     subprocess.run([protoc, "--python_out=" + out, "-I", PROTO_DIR, "nri/nri_api.proto", "nri/ttrpc.proto"],

@@ -160,7 +160,6 @@ class Image(nritest.TestCase):
                                            "--socket", "/var/run/nri/nri.sock", "--spec-dir", "/etc/cdi",
                                            "--log-level", "debug"], capture_output=True, text=True, timeout=120)
             self.assertEqual(run.returncode, 0, run.stderr)
-            self.addCleanup(subprocess.run, podman + ["rm", "-f", "-t", "0", name], capture_output=True, timeout=120)
             rt = listener.accept(timeout=60)
             reg = rt.handshake()
             self.assertEqual((reg.plugin_name, reg.plugin_idx), ("cdi-hook", "10"))
@@ -169,10 +168,13 @@ class Image(nritest.TestCase):
             rt = listener.accept(timeout=30)  # it reconnects when the "runtime" comes back
             rt.handshake()
             rt.close()
+            logs = subprocess.run(podman + ["logs", name], capture_output=True, text=True, timeout=60)
+            self.assertIn("registered as 10-cdi-hook", logs.stdout + logs.stderr)
         finally:
             listener.close()
-        logs = subprocess.run(podman + ["logs", name], capture_output=True, text=True, timeout=60)
-        self.assertIn("registered as 10-cdi-hook", logs.stdout + logs.stderr)
+            # Removed here, before tearDown deletes the storage: podman must still find the container to
+            # unmount its /dev/shm, or that mount stays on the host and the temp dir with it.
+            subprocess.run(podman + ["rm", "-f", "-t", "0", name], capture_output=True, timeout=120)
 
 
 class ConfigFiles(nritest.TestCase):
