@@ -2,12 +2,13 @@
 # Installs the dependencies and runs the tests in stages (CI runs all of them through .ci/run):
 #   release  the release build (what ships): every test but lint (unit, e2e, container, compat, fuzz
 #            corpus replay, the installed CMake package)
-#   asan     the address + undefined-behaviour sanitizer build: the unit and end-to-end tests (container
-#            and compat included) against the sanitized binary, and the fuzz corpus replay
+#   asan     the address + undefined-behaviour sanitizer build (GCC, -O1): the unit and end-to-end tests
+#            (container, compat and NRI included) against the sanitized binaries, and the fuzz corpus
+#            replay; what measures memory or needs the static binary runs in the release stage only
+#            (tests/CMakeLists.txt says which)
 #   fuzz     the libFuzzer build: every seed corpus replayed, then each target fuzzed FUZZ_SECONDS (20)
 #   lint     checks of the tree itself (layering, a repository that stands alone, formatting)
-# Usage: scripts/test.sh [STAGE...] [-- CTEST_ARGS...]     (no stage: release, fuzz and lint; asan joins
-# them once it has passed whole in a fresh clone)
+# Usage: scripts/test.sh [STAGE...] [-- CTEST_ARGS...]     (no stage: all four)
 #
 # Quiet when all is well: one line per stage. What failed is shown whole (the build's log, or each
 # failing test's output); the full logs are in build/logs/. The last line counts every test run:
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ ${#stages[@]} -gt 0 ] || stages=(release fuzz lint)
+[ ${#stages[@]} -gt 0 ] || stages=(release asan fuzz lint)
 jobs=$(nproc)
 logs=build/logs
 mkdir -p "$logs"

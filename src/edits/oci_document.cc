@@ -1,6 +1,9 @@
 #include "edits/oci_document.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "base/json_writer.h"
@@ -11,7 +14,40 @@ namespace cdi {
 
 namespace {
 
-// Forwards SAX events to the document while bounding the nesting depth.
+// A number as RapidJSON's own conversion would type it: an integer that fits
+// in 64 bits as Int64 or Uint64 (the document then sets the narrower flags
+// too), anything else as the nearest double. std::from_chars rounds exactly,
+// as RapidJSON's full-precision mode means to; unlike it, it has no exponent
+// arithmetic to overflow and no zero significand to take the leading zeros
+// of. False for a value beyond a double's range.
+bool convert_number(const char* s, size_t n, rapidjson::Document& d) {
+  const char* end = s + n;
+  bool integer = std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end;
+  if (integer) {
+    if (*s == '-') {
+      int64_t i = 0;
+      auto r = std::from_chars(s, end, i);
+      if (r.ec == std::errc() && r.ptr == end) return d.Int64(i);
+    } else {
+      uint64_t u = 0;
+      auto r = std::from_chars(s, end, u);
+      if (r.ec == std::errc() && r.ptr == end) return d.Uint64(u);
+    }
+  }
+  double x = 0;
+  auto r = std::from_chars(s, end, x);
+  if (r.ec == std::errc::result_out_of_range) {
+    // Overflow or underflow: strtod tells them apart (s is NUL-terminated).
+    x = std::strtod(s, nullptr);
+    if (std::isinf(x)) return false;
+  } else if (r.ec != std::errc() || r.ptr != end) {
+    return false;
+  }
+  return d.Double(x);
+}
+
+// Forwards SAX events to the document while bounding the nesting depth;
+// numbers arrive as text (kParseNumbersAsStringsFlag) and are converted here.
 class DepthLimited {
  public:
   explicit DepthLimited(rapidjson::Document& d) : d_(d) {}
@@ -22,7 +58,11 @@ class DepthLimited {
   bool Int64(int64_t i) { return d_.Int64(i); }
   bool Uint64(uint64_t u) { return d_.Uint64(u); }
   bool Double(double x) { return d_.Double(x); }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool c) { return d_.RawNumber(s, n, c); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    if (convert_number(s, n, d_)) return true;
+    number_too_big_ = true;
+    return false;
+  }
   bool String(const char* s, rapidjson::SizeType n, bool c) { return d_.String(s, n, c); }
   bool Key(const char* s, rapidjson::SizeType n, bool c) { return d_.Key(s, n, c); }
   bool StartObject() { return ++depth_ <= kMaxConfigDepth && d_.StartObject(); }
@@ -36,14 +76,16 @@ class DepthLimited {
     return d_.EndArray(n);
   }
   bool too_deep() const { return depth_ > kMaxConfigDepth; }
+  bool number_too_big() const { return number_too_big_; }
 
  private:
   rapidjson::Document& d_;
   size_t depth_ = 0;
+  bool number_too_big_ = false;
 };
 
 constexpr unsigned kFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
+    rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 }  // namespace
 
@@ -58,19 +100,22 @@ Result<OciDocument> OciDocument::parse(std::string_view bytes) {
   OciDocument out;
   rapidjson::ParseResult result;
   bool too_deep = false;
+  bool too_big = false;
   auto generate = [&](rapidjson::Document& d) {
     DepthLimited handler(d);
     rapidjson::MemoryStream stream(bytes.data(), bytes.size());
     rapidjson::Reader reader;
     result = reader.Parse<kFlags>(stream, handler);
     too_deep = handler.too_deep();
+    too_big = handler.number_too_big();
     return !result.IsError();
   };
   out.doc_.Populate(generate);
   if (result.IsError()) {
     auto lc = codec::line_column_at(bytes, result.Offset());
+    auto code = too_big ? rapidjson::kParseErrorNumberTooBig : result.Code();
     std::string msg = too_deep ? "JSON nested deeper than " + std::to_string(kMaxConfigDepth) + " levels"
-                               : std::string("invalid JSON: ") + rapidjson::GetParseError_En(result.Code());
+                               : std::string("invalid JSON: ") + rapidjson::GetParseError_En(code);
     return Error(msg).at(lc.line, lc.column);
   }
   if (!out.doc_.IsObject()) return Error("expected a JSON object, got " + json_type_name(out.doc_));

@@ -55,17 +55,25 @@ TEST_P(OciNumberTest, KeepsValue) {
   EXPECT_EQ(doc->serialize(false), std::string("{\"n\":") + GetParam().out + "}\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Table, OciNumberTest,
-                         ::testing::Values(NumberCase{"zero", "0", "0"},
-                                           NumberCase{"int64_min", "-9223372036854775808", "-9223372036854775808"},
-                                           NumberCase{"int64_max", "9223372036854775807", "9223372036854775807"},
-                                           NumberCase{"uint64_max", "18446744073709551615", "18446744073709551615"},
-                                           NumberCase{"uint32_max", "4294967295", "4294967295"},
-                                           NumberCase{"negative", "-1", "-1"}, NumberCase{"fraction", "1.5", "1.5"},
-                                           NumberCase{"exponent", "1e3", "1000.0"},
-                                           NumberCase{"longest_exponent_kept", "1e-00000099999", "0.0"},
-                                           NumberCase{"tiny", "0.1", "0.1"}),
-                         [](const ::testing::TestParamInfo<NumberCase>& i) { return i.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Table, OciNumberTest,
+    ::testing::Values(NumberCase{"zero", "0", "0"},
+                      NumberCase{"int64_min", "-9223372036854775808", "-9223372036854775808"},
+                      NumberCase{"int64_max", "9223372036854775807", "9223372036854775807"},
+                      NumberCase{"uint64_max", "18446744073709551615", "18446744073709551615"},
+                      NumberCase{"uint32_max", "4294967295", "4294967295"}, NumberCase{"negative", "-1", "-1"},
+                      NumberCase{"fraction", "1.5", "1.5"}, NumberCase{"exponent", "1e3", "1000.0"},
+                      NumberCase{"longest_exponent_kept", "1e-00000099999", "0.0"},
+                      NumberCase{"zero_significand_with_exponent", "0e40", "0.0"},
+                      NumberCase{"negative_zero", "-0", "0"}, NumberCase{"negative_zero_double", "-0.0", "-0.0"},
+                      NumberCase{"beyond_int64_is_a_double", "-9223372036854775809", "-9223372036854776000.0"},
+                      NumberCase{"beyond_uint64_is_a_double", "18446744073709551616", "18446744073709553000.0"},
+                      NumberCase{"nearest_double", "0.30000000000000004441", "0.30000000000000007"},
+                      NumberCase{"underflow_is_zero", "1e-400", "0.0"},
+                      NumberCase{"smallest_denormal", "5e-324", "5e-324"},
+                      NumberCase{"largest_double", "1.7976931348623157e308", "1.7976931348623157e308"},
+                      NumberCase{"tiny", "0.1", "0.1"}),
+    [](const ::testing::TestParamInfo<NumberCase>& i) { return i.param.name; });
 
 TEST(OciDocument, NumbersHaveTheirTypes) {
   auto doc = OciDocument::parse(R"({"a":-9223372036854775808,"b":18446744073709551615,"c":1.5,"d":438})");
@@ -110,6 +118,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"invalid_utf8", "{\"a\":\"\xc3\x28\"}", "invalid JSON"},
                       BadCase{"exponent_overflowing_with_fraction", "{\"a\":0.000000000000e-2147483639}",
                               "invalid JSON: number exponent longer than 5 digits"},
+                      BadCase{"beyond_a_double", "{\"a\":1.8e308}", "Number too big"},
+                      BadCase{"far_beyond_a_double", "{\"a\":1e400}", "Number too big"},
                       BadCase{"long_positive_exponent", "{\"a\":1E+123456}", "number exponent longer than 5 digits"},
                       BadCase{"duplicate_root", "{\"process\":{},\"process\":{}}", "(root): duplicate key \"process\""},
                       BadCase{"too_deep_arrays", "{\"a\":" + nested(100'000) + "}", "nested deeper than 256 levels"},
