@@ -190,6 +190,7 @@ class Planner {
   }
 
   Result<EditPlan> run(const std::vector<EditSource>& sources) {
+    reserve(sources);
     for (const auto& s : sources) env(s);
     for (const auto& s : sources) CDI_TRY(device_nodes(s));
     keep_changed_nodes();
@@ -204,6 +205,21 @@ class Planner {
   }
 
  private:
+  // Room for every edit of the sources, so the lists are not moved while they grow.
+  void reserve(const std::vector<EditSource>& sources) {
+    size_t env = 0, nodes = 0, mounts = 0, hooks = 0;
+    for (const auto& s : sources) {
+      env += s.edits().env.size();
+      nodes += s.edits().device_nodes.size();
+      mounts += s.edits().mounts.size();
+      hooks += s.edits().hooks.size();
+    }
+    plan_.env.reserve(env);
+    plan_.device_nodes.reserve(nodes);
+    plan_.cgroup_rules.reserve(nodes);
+    plan_.mounts.reserve(mounts);
+    plan_.hooks.reserve(hooks);
+  }
   void env(const EditSource& s) {
     const auto& list = s.edits().env;
     for (size_t i = 0; i < list.size(); ++i) plan_.env.push_back({{s, "env", i}, list[i]});
@@ -239,6 +255,7 @@ class Planner {
   // The nodes of a path whose final form (its last node) the container has
   // already stay out: injecting again must leave it where it is.
   void keep_changed_nodes() {
+    if (container_.device_nodes.empty()) return;  // the container has none of them: every node stays
     auto& nodes = plan_.device_nodes;
     std::set<std::string_view> kept_paths;
     std::map<std::string_view, size_t> last;
@@ -260,7 +277,12 @@ class Planner {
   // Likewise the mounts of a destination whose last mount the container has.
   void mounts(const std::vector<EditSource>& sources) {
     std::vector<PlannedMount> all;
+    all.reserve(plan_.mounts.capacity());
     for (const auto& s : sources) list_of(s, "mounts", s.edits().mounts, all);
+    if (container_.mounts.empty()) {  // nothing to keep out
+      plan_.mounts = std::move(all);
+      return;
+    }
     std::map<std::string_view, const Mount*> last;
     for (const auto& m : all) last[m.mount->container_path] = m.mount;
     for (auto& m : all) {

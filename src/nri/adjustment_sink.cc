@@ -107,7 +107,9 @@ Status AdjustmentSink::set_env(const PlannedEnv& planned) {
 Status AdjustmentSink::add_device_node(const PlannedDeviceNode& planned) {
   const ResolvedDeviceNode& n = planned.node;
   // The runtime replaces a node by path, and one plugin may claim a path once: keep the last.
-  std::erase_if(devices_, [&](const ResolvedDeviceNode* d) { return d->path == n.path; });
+  auto [at, fresh] = device_index_.try_emplace(n.path, devices_.size());
+  if (!fresh) devices_[at->second] = nullptr;  // replaced: the later one is appended
+  at->second = devices_.size();
   devices_.push_back(&n);
   last_node_ = &n;
   return {};
@@ -275,6 +277,7 @@ void AdjustmentSink::finish(std::string& out) const {
     std::string linux_body;
     WireWriter lin(linux_body);
     for (const ResolvedDeviceNode* n : devices_) {
+      if (!n) continue;
       body.clear();
       WireWriter w(body);
       w.string(kDevicePath, n->path);

@@ -64,7 +64,8 @@ class AdjustmentSink final : public EditSink {
 
   NriCapabilities caps_;
   std::vector<std::pair<std::string_view, std::string_view>> env_;  // key, value: each key once
-  std::vector<const ResolvedDeviceNode*> devices_;                  // each path once
+  std::vector<const ResolvedDeviceNode*> devices_;                  // each path once: a replaced one is null
+  std::unordered_map<std::string_view, size_t> device_index_;       // path -> its slot in devices_
   const ResolvedDeviceNode* last_node_ = nullptr;                   // the node a following cgroup rule belongs to
   std::vector<Rule> rules_;
   std::vector<const Mount*> mounts_;                          // each destination once: a replaced one is null

@@ -32,17 +32,18 @@ bool container_has_all_nodes(const DeviceDefinition& def, const EditPlan& plan) 
                       [&](const PlannedDeviceNode& n) { return n.origin.source.device == def.device; });
 }
 
-std::vector<std::string> spec_files(const std::vector<DeviceDefinition>& defs) {
+std::vector<std::string> spec_files(const std::vector<const DeviceDefinition*>& defs) {
   std::vector<std::string> out;
-  for (const auto& d : defs) {
-    if (std::find(out.begin(), out.end(), d.spec->path) == out.end()) out.push_back(d.spec->path);
+  for (const auto* d : defs) {
+    if (std::find(out.begin(), out.end(), d->spec->path) == out.end()) out.push_back(d->spec->path);
   }
   return out;
 }
 
-std::vector<std::string> names_of(const std::vector<DeviceDefinition>& defs) {
+std::vector<std::string> names_of(const std::vector<const DeviceDefinition*>& defs) {
   std::vector<std::string> out;
-  for (const auto& d : defs) out.push_back(d.qualified_name());
+  out.reserve(defs.size());
+  for (const auto* d : defs) out.push_back(d->qualified_name());
   return out;
 }
 
@@ -100,35 +101,43 @@ class CdiAdjuster final : public Adjuster {
     ContainerView view = nri_container_view(*request.container);
     auto plan = plan_devices(*defs, fs, view);
     if (!plan.ok()) return std::move(plan).error();
-    std::vector<DeviceDefinition> wanted;
+    std::vector<const DeviceDefinition*> wanted;
+    wanted.reserve(defs->size());
     for (const auto& d : *defs) {
       if (container_has_all_nodes(d, *plan)) {
         logger_.info(request.who + ": skipped " + d.qualified_name() +
                      ": the container has all its device nodes (the runtime injected it)");
       } else {
-        wanted.push_back(d);
+        wanted.push_back(&d);
       }
     }
     if (wanted.empty()) return {};
     if (wanted.size() != defs->size()) {
-      plan = plan_devices(wanted, fs, view);
+      std::vector<DeviceDefinition> kept;
+      for (const auto* d : wanted) kept.push_back(*d);
+      plan = plan_devices(kept, fs, view);
       if (!plan.ok()) return std::move(plan).error();
     }
-    std::string names = join(names_of(wanted), ", ");
-    std::string files = join(spec_files(wanted), ", ");
+    bool log = logger_.enabled(LogLevel::info);  // the decision lines are built only when written
     if (request.references) {
       write_cdi_devices(names_of(wanted), adjustment);
-      logger_.info(request.who + ": passed " + names + " to the runtime by name (resolved from " + files + ")");
+      if (log) {
+        logger_.info(request.who + ": passed " + join(names_of(wanted), ", ") +
+                     " to the runtime by name (resolved from " + join(spec_files(wanted), ", ") + ")");
+      }
       return {};
     }
     AdjustmentSink sink(request.capabilities);
     CDI_TRY(apply_plan(*plan, sink));
     sink.finish(adjustment);
-    std::string line = request.who + ": injected " + names + " from " + files;
-    if (!sink.not_carried().empty()) {
-      line += "; not carried (" + request.capabilities.describe() + "): " + join(sink.not_carried(), ", ");
+    if (log) {
+      std::string line =
+          request.who + ": injected " + join(names_of(wanted), ", ") + " from " + join(spec_files(wanted), ", ");
+      if (!sink.not_carried().empty()) {
+        line += "; not carried (" + request.capabilities.describe() + "): " + join(sink.not_carried(), ", ");
+      }
+      logger_.info(line);
     }
-    logger_.info(line);
     return {};
   }
 

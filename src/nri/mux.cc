@@ -30,13 +30,28 @@ uint32_t get_u32(const unsigned char* p) {
 }
 
 void append_frames(std::string& out, uint32_t conn, std::string_view data, size_t max_payload) {
+  append_frames(out, conn, {data}, max_payload);
+}
+
+void append_frames(std::string& out, uint32_t conn, std::initializer_list<std::string_view> pieces,
+                   size_t max_payload) {
   if (max_payload == 0) max_payload = kMaxSentPayload;
-  while (!data.empty()) {
-    size_t n = std::min(data.size(), max_payload);
-    put_u32(out, conn);
-    put_u32(out, static_cast<uint32_t>(n));
-    out.append(data.substr(0, n));
-    data.remove_prefix(n);
+  size_t left = 0;
+  for (auto p : pieces) left += p.size();
+  size_t room = 0;  // payload bytes still owed to the frame being written
+  for (std::string_view data : pieces) {
+    while (!data.empty()) {
+      if (room == 0) {
+        room = std::min(left, max_payload);
+        put_u32(out, conn);
+        put_u32(out, static_cast<uint32_t>(room));
+      }
+      size_t n = std::min(data.size(), room);
+      out.append(data.substr(0, n));
+      data.remove_prefix(n);
+      room -= n;
+      left -= n;
+    }
   }
 }
 

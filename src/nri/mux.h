@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,10 @@ class ByteStream {
 // Appends `data` for logical connection `conn` to `out`, as frames of at most
 // `max_payload` bytes each (an empty `data` adds nothing).
 void append_frames(std::string& out, uint32_t conn, std::string_view data, size_t max_payload = kMaxSentPayload);
+// The same for data given in pieces: framed as their concatenation, without
+// copying them together first.
+void append_frames(std::string& out, uint32_t conn, std::initializer_list<std::string_view> pieces,
+                   size_t max_payload = kMaxSentPayload);
 
 // Splits the trunk's bytes into the two connections' streams. Bytes may arrive
 // in any slices: a header split over reads is kept until it is whole.

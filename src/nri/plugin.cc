@@ -165,16 +165,18 @@ Reply Plugin::create_container(std::string_view payload) {
   google::protobuf::Arena arena(arena_options);
   auto* request = google::protobuf::Arena::CreateMessage<pb::CreateContainerRequest>(&arena);
   if (!parse(*request, payload)) return unparsable("CreateContainerRequest");
-  std::string adjustment;
-  if (auto st = adjust_container(*request, adjustment); !st.ok()) {
+  // The adjustment is written into a buffer kept between requests (no growth once warm).
+  adjustment_.clear();
+  if (auto st = adjust_container(*request, adjustment_); !st.ok()) {
     std::string line = "cdi-hook: " + st.error().to_string();
     logger_.error(container_label(request->pod(), request->container()) + ": " + line);
     return Reply::failure(Code::unknown, line);
   }
   // CreateContainerResponse {1: adjust}, always present (the runtime reads an empty one as no change).
   std::string response;
-  response.reserve(adjustment.size() + 8);
-  WireWriter(response).message(1, adjustment);
+  response.reserve(adjustment_.size() + 8);
+  WireWriter(response).message(1, adjustment_);
+  if (adjustment_.capacity() > kArenaBlock) std::string().swap(adjustment_);  // a rare huge one is not kept
   return Reply::ok(std::move(response));
 }
 

@@ -99,6 +99,7 @@ class Plugin final : public Service {
   std::function<void()> on_registered_;
   static constexpr size_t kArenaBlock = 256 * 1024;  // a CreateContainer's messages fit in it
   std::unique_ptr<char[]> arena_block_;
+  std::string adjustment_;  // the CreateContainer being answered: its ContainerAdjustment
   std::string runtime_name_;
   std::string runtime_version_;
   std::chrono::milliseconds request_timeout_{2000};

@@ -29,10 +29,14 @@ Session::Session(int fd, Service& service, Logger& logger, SessionOptions option
     : fd_(fd), service_(service), logger_(logger), options_(std::move(options)) {}
 
 void Session::send(uint32_t conn, uint32_t stream_id, MessageType type, const std::string& data) {
-  std::string message;
-  message.reserve(kTtrpcHeaderSize + data.size());
-  append_message(message, stream_id, type, data);
-  append_frames(out_, conn, message);
+  append_frames(out_, conn, {message_header(stream_id, type, data.size()), data});
+}
+
+void Session::send_reply(uint32_t conn, uint32_t stream_id, const Reply& reply) {
+  std::string head = reply_head(reply);
+  std::string_view payload = reply_payload(reply);
+  append_frames(out_, conn,
+                {message_header(stream_id, MessageType::response, head.size() + payload.size()), head, payload});
 }
 
 uint32_t Session::call_runtime(std::string_view method, const std::string& payload) {
@@ -104,7 +108,7 @@ Status Session::serve_requests() {
     if (reply.code != Code::ok) {
       logger_.debug("NRI: " + call->method + " -> " + std::string(code_name(reply.code)) + ": " + reply.message);
     }
-    send(kPluginConn, m.stream_id, MessageType::response, encode_reply(reply));
+    send_reply(kPluginConn, m.stream_id, reply);
   }
 }
 
@@ -119,8 +123,7 @@ Status Session::take_responses() {
       // Nothing is served on the runtime connection.
       auto call = decode_call(m.data);
       std::string service = call.ok() ? call->service : std::string("?");
-      send(kRuntimeConn, m.stream_id, MessageType::response,
-           encode_reply(Reply::failure(Code::unimplemented, "service " + service)));
+      send_reply(kRuntimeConn, m.stream_id, Reply::failure(Code::unimplemented, "service " + service));
       continue;
     }
     auto it = outstanding_.find(m.stream_id);

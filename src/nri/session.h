@@ -60,6 +60,7 @@ class Session {
   Status serve_requests();
   Status take_responses();
   void send(uint32_t conn, uint32_t stream_id, MessageType type, const std::string& data);
+  void send_reply(uint32_t conn, uint32_t stream_id, const Reply& reply);
   uint32_t call_runtime(std::string_view method, const std::string& payload);
   Status flush();
 

@@ -5,11 +5,17 @@
 
 namespace cdi::nri {
 
-void append_message(std::string& out, uint32_t stream_id, MessageType type, std::string_view data) {
-  put_u32(out, static_cast<uint32_t>(data.size()));
+std::string message_header(uint32_t stream_id, MessageType type, size_t size) {
+  std::string out;
+  put_u32(out, static_cast<uint32_t>(size));
   put_u32(out, stream_id);
   out.push_back(static_cast<char>(type));
   out.push_back('\0');
+  return out;
+}
+
+void append_message(std::string& out, uint32_t stream_id, MessageType type, std::string_view data) {
+  out.append(message_header(stream_id, type, data.size()));
   out.append(data);
 }
 
@@ -55,19 +61,28 @@ Result<Call> decode_call(std::string_view data) {
 }
 
 std::string encode_reply(const Reply& reply) {
-  // Response {1 Status {1 code, 2 message}, 2 payload}, written directly: the
-  // payload is not copied into a message first. The status is always present,
-  // as ttrpc's Go server sends it ({code 0} is "0a 00").
+  std::string out = reply_head(reply);
+  out.append(reply_payload(reply));
+  return out;
+}
+
+std::string reply_head(const Reply& reply) {
+  // Response {1 Status {1 code, 2 message}, 2 payload}. The status is always
+  // present, as ttrpc's Go server sends it ({code 0} is "0a 00").
   std::string status;
   WireWriter s(status);
   s.signed_varint(1, static_cast<int32_t>(reply.code));
   s.string(2, reply.message);
   std::string out;
-  out.reserve(status.size() + reply.payload.size() + 16);
+  out.reserve(status.size() + 16);
   WireWriter r(out);
   r.message(1, status);
-  if (reply.code == Code::ok) r.string(2, reply.payload);
+  if (auto payload = reply_payload(reply); !payload.empty()) r.head(2, payload.size());
   return out;
+}
+
+std::string_view reply_payload(const Reply& reply) {
+  return reply.code == Code::ok ? std::string_view(reply.payload) : std::string_view();
 }
 
 Result<Reply> decode_reply(std::string_view data) {

@@ -44,6 +44,8 @@ struct Message {
 
 // Appends the header and `data`; `data` must not exceed kMaxMessageData.
 void append_message(std::string& out, uint32_t stream_id, MessageType type, std::string_view data);
+// The header alone, of a message whose data is `size` bytes.
+std::string message_header(uint32_t stream_id, MessageType type, size_t size);
 
 // Takes one whole message off the front of `in`: nullopt while it is
 // incomplete; an error (the stream is then unusable) for data over the limit.
@@ -71,6 +73,11 @@ struct Reply {
 std::string encode_call(const Call& call);
 Result<Call> decode_call(std::string_view data);
 std::string encode_reply(const Reply& reply);
+// The bytes of encode_reply(reply) before the payload: encode_reply(reply) is
+// reply_head(reply) followed by reply_payload(reply). A reply is sent from
+// these two pieces, so its payload is copied once, into the outgoing frames.
+std::string reply_head(const Reply& reply);
+std::string_view reply_payload(const Reply& reply);
 Result<Reply> decode_reply(std::string_view data);
 
 // "Unimplemented" and friends, for logs.

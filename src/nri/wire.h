@@ -28,9 +28,13 @@ class WireWriter {
     if (!value.empty()) element(field, value);
   }
   void element(int field, std::string_view value) {  // a repeated string's element: always written
-    tag(field, kLengthDelimited);
-    raw_varint(value.size());
+    head(field, value.size());
     out_.append(value);
+  }
+  // The tag and length of a length-delimited field whose `size` bytes the caller appends next.
+  void head(int field, size_t size) {
+    tag(field, kLengthDelimited);
+    raw_varint(size);
   }
   // A nested message whose encoding is `body` (written even when empty: present).
   void message(int field, std::string_view body) { element(field, body); }

@@ -464,7 +464,7 @@ std::string Registry::dir_list() const {
 }
 
 Result<DeviceDefinition> Registry::resolve(std::string_view name) {
-  auto context = "unresolvable CDI device " + quote(name);
+  auto context = [&] { return "unresolvable CDI device " + quote(name); };  // for errors only
   auto q = parse_qualified_name(name);
   if (!q.ok()) return std::move(q).error().of_kind(ErrorKind::invalid_request);
   auto it = definitions_.find(std::string(name));
@@ -473,9 +473,9 @@ Result<DeviceDefinition> Registry::resolve(std::string_view name) {
     if (top.status != DefinitionStatus::conflict) return top;
     std::vector<std::string> files{quote(top.spec->path)};
     for (const auto& f : top.others) files.push_back(quote(f));
-    return Error("conflicting definitions in " + join(files, " and ") + " (same spec dir)").with_context(context);
+    return Error("conflicting definitions in " + join(files, " and ") + " (same spec dir)").with_context(context());
   }
-  return explain_missing(std::string(name), q->kind()).with_context(context).of_kind(ErrorKind::not_found);
+  return explain_missing(std::string(name), q->kind()).with_context(context()).of_kind(ErrorKind::not_found);
 }
 
 Error Resolution::error() const {
@@ -486,10 +486,11 @@ Error Resolution::error() const {
 
 Resolution Registry::resolve_all(const std::vector<std::string>& names) {
   Resolution r;
+  r.devices.reserve(names.size());
   for (const auto& n : names) {
     auto def = resolve(n);
     if (def.ok()) {
-      r.devices.push_back(*def);
+      r.devices.push_back(std::move(*def));
     } else {
       r.errors.push_back(std::move(def).error().for_device(n));
     }
