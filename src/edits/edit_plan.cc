@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "base/text.h"
 
@@ -156,7 +157,7 @@ class StatOnce final : public ForwardingFs {
   }
 
  private:
-  std::map<std::string, Result<FileStat>> cache_;
+  std::unordered_map<std::string, Result<FileStat>> cache_;
 };
 
 bool same_hook(const Hook& a, const Hook& b) {
@@ -283,7 +284,8 @@ class Planner {
       plan_.mounts = std::move(all);
       return;
     }
-    std::map<std::string_view, const Mount*> last;
+    std::unordered_map<std::string_view, const Mount*> last;
+    last.reserve(all.size());
     for (const auto& m : all) last[m.mount->container_path] = m.mount;
     for (auto& m : all) {
       if (!has(container_.mounts, *last[m.mount->container_path], same_mount)) plan_.mounts.push_back(std::move(m));

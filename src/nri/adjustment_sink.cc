@@ -31,6 +31,17 @@ std::string rule_text(const DeviceCgroupRule& r) {
   return text + " " + (r.access.empty() ? std::string("rwm") : r.access);
 }
 
+// The Hooks field of each stage; 0 for a name that is no NRI stage.
+int hook_stage_field(std::string_view stage) {
+  if (stage == "prestart") return 1;
+  if (stage == "createRuntime") return 2;
+  if (stage == "createContainer") return 3;
+  if (stage == "startContainer") return 4;
+  if (stage == "poststart") return 5;
+  if (stage == "poststop") return 6;
+  return 0;
+}
+
 Hook from_hook(const pb::Hook& h) {
   Hook out;
   out.path = h.path();
@@ -172,12 +183,9 @@ Status AdjustmentSink::add_mount(const PlannedMount& planned) {
 Status AdjustmentSink::order_mounts() { return {}; }
 
 Status AdjustmentSink::add_hook(const PlannedHook& planned) {
-  const std::string& s = planned.hook->hook_name;
-  if (s != "prestart" && s != "createRuntime" && s != "createContainer" && s != "startContainer" && s != "poststart" &&
-      s != "poststop") {
-    return Error("NRI has no hook stage " + quote(s));
-  }
-  hooks_.push_back(planned.hook);
+  int stage = hook_stage_field(planned.hook->hook_name);
+  if (stage == 0) return Error("NRI has no hook stage " + quote(planned.hook->hook_name));
+  hooks_.emplace_back(stage, planned.hook);
   return {};
 }
 
@@ -215,121 +223,90 @@ constexpr int kRdtClosId = 1, kRdtSchemata = 2, kRdtEnableMonitoring = 3;
 constexpr int kCdiDeviceName = 1;
 }  // namespace field
 
-// The Hooks field of each stage.
-int hook_stage_field(std::string_view stage) {
-  if (stage == "prestart") return 1;
-  if (stage == "createRuntime") return 2;
-  if (stage == "createContainer") return 3;
-  if (stage == "startContainer") return 4;
-  if (stage == "poststart") return 5;
-  return 6;  // poststop
-}
-
-// An Optional* wrapper: {value = 1}.
-std::string optional_varint(uint64_t value) {
-  std::string body;
-  WireWriter(body).varint(1, value);
-  return body;
-}
-
 }  // namespace
 
-void AdjustmentSink::finish(std::string& out) const {
+template <class Writer>
+void AdjustmentSink::write_linux(Writer& lin) const {
   using namespace field;
-  out.reserve(out.size() + 16384);
-  WireWriter adjustment(out);
-  std::string body, inner;
-  body.reserve(4096);
-  for (const Mount* m : mounts_) {
-    if (!m) continue;
-    body.clear();
-    WireWriter w(body);
-    w.string(kMountDestination, m->container_path);
-    w.string(kMountType, m->type);
-    w.string(kMountSource, m->host_path);
-    for (const auto& o : m->options) w.element(kMountOptions, o);
-    adjustment.message(kAdjustMounts, body);
-  }
-  for (const auto& [k, v] : env_) {
-    body.clear();
-    WireWriter w(body);
-    w.string(kKey, k);
-    w.string(kValue, v);
-    adjustment.message(kAdjustEnv, body);
-  }
-  if (!hooks_.empty()) {
-    std::string hooks;
-    for (int stage = 1; stage <= 6; ++stage) {  // Hooks' fields in order, each hook in call order
-      for (const Hook* h : hooks_) {
-        if (hook_stage_field(h->hook_name) != stage) continue;
-        body.clear();
-        WireWriter w(body);
-        w.string(kHookPath, h->path);
-        for (const auto& a : h->args) w.element(kHookArgs, a);
-        for (const auto& e : h->env) w.element(kHookEnv, e);
-        if (h->timeout) w.message(kHookTimeout, optional_varint(static_cast<uint64_t>(*h->timeout)));
-        WireWriter(hooks).message(stage, body);
-      }
-    }
-    adjustment.message(kAdjustHooks, hooks);
-  }
-  if (!devices_.empty() || !rules_.empty() || !net_devices_.empty() || rdt_) {
-    std::string linux_body;
-    WireWriter lin(linux_body);
-    for (const ResolvedDeviceNode* n : devices_) {
-      if (!n) continue;
-      body.clear();
-      WireWriter w(body);
+  for (const ResolvedDeviceNode* n : devices_) {
+    if (!n) continue;
+    lin.nested(kLinuxDevices, [n](auto& w) {
       w.string(kDevicePath, n->path);
       w.string(kDeviceType, n->type);
       w.signed_varint(kDeviceMajor, n->major);
       w.signed_varint(kDeviceMinor, n->minor);
-      if (n->file_mode) w.message(kDeviceFileMode, optional_varint(*n->file_mode));
-      if (n->uid) w.message(kDeviceUid, optional_varint(*n->uid));
-      if (n->gid) w.message(kDeviceGid, optional_varint(*n->gid));
-      lin.message(kLinuxDevices, body);
-    }
-    if (!rules_.empty()) {
-      std::string resources;
+      if (n->file_mode) w.wrapped(kDeviceFileMode, *n->file_mode);
+      if (n->uid) w.wrapped(kDeviceUid, *n->uid);
+      if (n->gid) w.wrapped(kDeviceGid, *n->gid);
+    });
+  }
+  if (!rules_.empty()) {
+    lin.nested(kLinuxResources, [this](auto& resources) {
       for (const Rule& r : rules_) {
-        body.clear();
-        WireWriter w(body);
-        w.boolean(kRuleAllow, r.allow);
-        w.string(kRuleType, r.type);
-        w.message(kRuleMajor, optional_varint(static_cast<uint64_t>(r.major)));
-        w.message(kRuleMinor, optional_varint(static_cast<uint64_t>(r.minor)));
-        w.string(kRuleAccess, r.access);
-        WireWriter(resources).message(kResourcesDevices, body);
+        resources.nested(kResourcesDevices, [&r](auto& w) {
+          w.boolean(kRuleAllow, r.allow);
+          w.string(kRuleType, r.type);
+          w.wrapped(kRuleMajor, static_cast<uint64_t>(r.major));
+          w.wrapped(kRuleMinor, static_cast<uint64_t>(r.minor));
+          w.string(kRuleAccess, r.access);
+        });
       }
-      lin.message(kLinuxResources, resources);
-    }
-    for (const auto& [host, name] : net_devices_) {
-      inner.clear();
-      WireWriter(inner).string(kNetDeviceName, name);
-      body.clear();
-      WireWriter entry(body);  // a map entry: {1 key, 2 value}
+    });
+  }
+  for (const auto& [host, name] : net_devices_) {
+    lin.nested(kLinuxNetDevices, [&host, &name](auto& entry) {  // a map entry: {1 key, 2 value}
       entry.element(1, host);
-      entry.message(2, inner);
-      lin.message(kLinuxNetDevices, body);
-    }
-    if (rdt_) {
-      body.clear();
-      WireWriter w(body);
-      if (!rdt_->clos_id.empty()) {
-        inner.clear();
-        WireWriter(inner).element(1, rdt_->clos_id);
-        w.message(kRdtClosId, inner);
-      }
+      entry.nested(2, [&name](auto& device) { device.string(kNetDeviceName, name); });
+    });
+  }
+  if (rdt_) {
+    lin.nested(kLinuxRdt, [this](auto& w) {
+      if (!rdt_->clos_id.empty()) w.nested(kRdtClosId, [this](auto& v) { v.element(1, rdt_->clos_id); });
       if (rdt_->schemata) {
-        inner.clear();
-        WireWriter values(inner);
-        for (const auto& line : *rdt_->schemata) values.element(1, line);
-        w.message(kRdtSchemata, inner);
+        w.nested(kRdtSchemata, [this](auto& values) {
+          for (const auto& line : *rdt_->schemata) values.element(1, line);
+        });
       }
-      if (rdt_->enable_monitoring) w.message(kRdtEnableMonitoring, optional_varint(1));
-      lin.message(kLinuxRdt, body);
-    }
-    adjustment.message(kAdjustLinux, linux_body);
+      if (rdt_->enable_monitoring) w.wrapped(kRdtEnableMonitoring, 1);
+    });
+  }
+}
+
+void AdjustmentSink::finish(std::string& out) const {
+  using namespace field;
+  WireWriter adjustment(out);
+  for (const Mount* m : mounts_) {
+    if (!m) continue;
+    adjustment.nested(kAdjustMounts, [m](auto& w) {
+      w.string(kMountDestination, m->container_path);
+      w.string(kMountType, m->type);
+      w.string(kMountSource, m->host_path);
+      for (const auto& o : m->options) w.element(kMountOptions, o);
+    });
+  }
+  for (const auto& [k, v] : env_) {
+    adjustment.nested(kAdjustEnv, [&k, &v](auto& w) {
+      w.string(kKey, k);
+      w.string(kValue, v);
+    });
+  }
+  if (!hooks_.empty()) {
+    adjustment.nested(kAdjustHooks, [this](auto& hooks) {
+      for (int stage = 1; stage <= 6; ++stage) {  // Hooks' fields in order, each hook in call order
+        for (const auto& [hook_stage, h] : hooks_) {
+          if (hook_stage != stage) continue;
+          hooks.nested(stage, [h](auto& w) {
+            w.string(kHookPath, h->path);
+            for (const auto& a : h->args) w.element(kHookArgs, a);
+            for (const auto& e : h->env) w.element(kHookEnv, e);
+            if (h->timeout) w.wrapped(kHookTimeout, static_cast<uint64_t>(*h->timeout));
+          });
+        }
+      }
+    });
+  }
+  if (!devices_.empty() || !rules_.empty() || !net_devices_.empty() || rdt_) {
+    adjustment.nested(kAdjustLinux, [this](auto& lin) { write_linux(lin); });
   }
 }
 

@@ -62,6 +62,10 @@ class AdjustmentSink final : public EditSink {
     std::string access;
   };
 
+  // The LinuxContainerAdjustment fields (devices, resources, net devices, RDT).
+  template <class Writer>
+  void write_linux(Writer& lin) const;
+
   NriCapabilities caps_;
   std::vector<std::pair<std::string_view, std::string_view>> env_;  // key, value: each key once
   std::vector<const ResolvedDeviceNode*> devices_;                  // each path once: a replaced one is null
@@ -71,7 +75,7 @@ class AdjustmentSink final : public EditSink {
   std::vector<const Mount*> mounts_;                          // each destination once: a replaced one is null
   std::unordered_map<std::string_view, size_t> mount_index_;  // destination -> its slot in mounts_
   std::vector<std::pair<std::string_view, std::string_view>> net_devices_;  // host interface -> name
-  std::vector<const Hook*> hooks_;
+  std::vector<std::pair<int, const Hook*>> hooks_;                          // the Hooks field of its stage, the hook
   const IntelRdt* rdt_ = nullptr;
   std::vector<std::string> not_carried_;
 };

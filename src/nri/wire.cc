@@ -2,12 +2,12 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
-namespace cdi::nri {
+namespace cdi::nri::wire {
 
-void WireWriter::long_varint(uint64_t value) {
-  uint8_t buffer[10];
-  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, buffer);
-  out_.append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(end - buffer));
+size_t encode_varint(uint64_t value, char* buffer) {
+  auto* start = reinterpret_cast<uint8_t*>(buffer);
+  uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, start);
+  return static_cast<size_t>(end - start);
 }
 
-}  // namespace cdi::nri
+}  // namespace cdi::nri::wire

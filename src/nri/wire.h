@@ -1,25 +1,77 @@
 // Protobuf wire encoding straight into a string, with protobuf's own varint
-// and tag primitives: the plugin writes its answers (ttrpc Response,
+// primitive: the plugin writes its answers (ttrpc Response,
 // CreateContainerResponse, ContainerAdjustment) from the edit plan without
 // building message objects first. proto3 rules: a scalar or string field at
 // its default is left out; a repeated element or a present message is always
 // written. The generated classes read these bytes back in the tests.
+//
+// A nested message is written in place (nested()): its body is run once
+// through a counting writer for its length, then written after its tag and
+// length, so no message is built apart and copied into its parent.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace cdi::nri {
 
-class WireWriter {
+namespace wire {
+
+// Writes the varint of `value` into `buffer` (room for 10 bytes); returns its length.
+size_t encode_varint(uint64_t value, char* buffer);
+
+inline size_t varint_size(uint64_t value) {
+  size_t n = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Where a writer's bytes go: appended to a string, or only counted.
+class StringOut {
  public:
-  explicit WireWriter(std::string& out) : out_(out) {}
+  explicit StringOut(std::string& s) : s_(s) {}
+  void byte(char b) { s_.push_back(b); }
+  void bytes(std::string_view v) { s_.append(v); }
+  void varint(uint64_t value) {
+    if (value < 0x80) {
+      s_.push_back(static_cast<char>(value));  // tags and most lengths: one byte
+      return;
+    }
+    char buffer[10];
+    s_.append(buffer, encode_varint(value, buffer));
+  }
+
+ private:
+  std::string& s_;
+};
+
+class CountOut {
+ public:
+  void byte(char) { ++n_; }
+  void bytes(std::string_view v) { n_ += v.size(); }
+  void varint(uint64_t value) { n_ += varint_size(value); }
+  size_t size() const { return n_; }
+
+ private:
+  size_t n_ = 0;
+};
+
+}  // namespace wire
+
+template <class Out>
+class BasicWireWriter {
+ public:
+  explicit BasicWireWriter(Out out) : out_(out) {}
 
   void varint(int field, uint64_t value) {  // left out when 0
     if (value == 0) return;
     tag(field, kVarint);
-    raw_varint(value);
+    out_.varint(value);
   }
   // int32/int64 (two's complement), left out when 0.
   void signed_varint(int field, int64_t value) { varint(field, static_cast<uint64_t>(value)); }
@@ -29,33 +81,46 @@ class WireWriter {
   }
   void element(int field, std::string_view value) {  // a repeated string's element: always written
     head(field, value.size());
-    out_.append(value);
+    out_.bytes(value);
+  }
+  // A nested message whose encoding is `body` (written even when empty: present).
+  void message(int field, std::string_view body) { element(field, body); }
+  // A nested message (present) whose fields `body(writer)` writes; `body` is
+  // called twice (to count, then to write) and must write the same both times.
+  template <class Body>
+  void nested(int field, Body&& body) {
+    BasicWireWriter<wire::CountOut> count{wire::CountOut()};
+    body(count);
+    head(field, count.size());
+    body(*this);
+  }
+  // An Optional* wrapper {1: value}, present.
+  void wrapped(int field, uint64_t value) {
+    head(field, value == 0 ? 0 : 1 + wire::varint_size(value));
+    varint(1, value);
   }
   // The tag and length of a length-delimited field whose `size` bytes the caller appends next.
   void head(int field, size_t size) {
     tag(field, kLengthDelimited);
-    raw_varint(size);
+    out_.varint(size);
   }
-  // A nested message whose encoding is `body` (written even when empty: present).
-  void message(int field, std::string_view body) { element(field, body); }
+  // The bytes counted so far (a counting writer).
+  size_t size() const { return out_.size(); }
 
  private:
   static constexpr int kVarint = 0;
   static constexpr int kLengthDelimited = 2;
 
   void tag(int field, int wire_type) {
-    raw_varint(static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(wire_type));
+    out_.varint(static_cast<uint64_t>(field) << 3 | static_cast<uint64_t>(wire_type));
   }
-  void raw_varint(uint64_t value) {
-    if (value < 0x80) {
-      out_.push_back(static_cast<char>(value));  // tags and most lengths: one byte
-    } else {
-      long_varint(value);
-    }
-  }
-  void long_varint(uint64_t value);
 
-  std::string& out_;
+  Out out_;
+};
+
+class WireWriter : public BasicWireWriter<wire::StringOut> {
+ public:
+  explicit WireWriter(std::string& out) : BasicWireWriter(wire::StringOut(out)) {}
 };
 
 }  // namespace cdi::nri
