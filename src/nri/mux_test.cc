@@ -78,6 +78,21 @@ INSTANTIATE_TEST_SUITE_P(Table, AppendFramesTest,
                                            SplitCase{"custom_limit_1", 3, 1, {1, 1, 1}}),
                          [](const ::testing::TestParamInfo<SplitCase>& i) { return i.param.name; });
 
+// Data given in pieces is framed byte for byte as its concatenation, however
+// the pieces fall against the frame limit (empty pieces included).
+TEST(AppendFramesTest, PiecesAreFramedAsTheirConcatenation) {
+  std::string a = pattern(10), b, c = pattern(4090), d = pattern(9000);
+  for (size_t limit : {size_t{1}, size_t{7}, size_t{10}, size_t{4096}}) {
+    std::string whole, pieces;
+    append_frames(whole, kPluginConn, a + b + c + d, limit);
+    append_frames(pieces, kPluginConn, {a, b, c, d}, limit);
+    EXPECT_EQ(pieces, whole) << "limit " << limit;
+  }
+  std::string none;
+  append_frames(none, kPluginConn, {b, b});
+  EXPECT_EQ(none, "");
+}
+
 // The trunk bytes of an interleaving of both connections, fed to a MuxReader in
 // slices of every size in the table: each connection's stream comes out whole.
 struct FeedCase {

@@ -63,5 +63,43 @@ TEST(WireWriter, MatchesProtobufForEveryKindOfField) {
   EXPECT_EQ(cdi.name(), large);
 }
 
+// A message written in place (nested, wrapped) is the same bytes as one built
+// apart and written whole, at every depth and for empty bodies.
+TEST(WireWriter, NestedInPlaceMatchesMessageBuiltApart) {
+  std::string long_value(200, 'v');  // a length of two varint bytes
+  std::string apart, inner, innermost;
+  WireWriter(innermost).varint(1, 300);
+  WireWriter in(inner);
+  in.string(1, long_value);
+  in.message(2, innermost);
+  in.message(3, "");
+  in.message(4, std::string("\x08\x01", 2));  // {1: 1}
+  in.message(5, "");                          // {1: 0}: empty
+  WireWriter(apart).message(7, inner);
+
+  std::string in_place;
+  WireWriter(in_place).nested(7, [&](auto& w) {
+    w.string(1, long_value);
+    w.nested(2, [](auto& x) { x.varint(1, 300); });
+    w.nested(3, [](auto&) {});
+    w.wrapped(4, 1);
+    w.wrapped(5, 0);
+  });
+  EXPECT_EQ(in_place, apart);
+
+  pb::Hook hook;
+  hook.set_path("/bin/h");
+  hook.mutable_timeout()->set_value(300);
+  std::string written;
+  WireWriter(written).nested(1, [](auto& w) {
+    w.string(1, "/bin/h");
+    w.wrapped(4, 300);
+  });
+  pb::Hooks hooks;
+  ASSERT_TRUE(hooks.ParseFromString(written));
+  ASSERT_EQ(hooks.prestart_size(), 1);
+  EXPECT_EQ(hooks.prestart(0).SerializeAsString(), hook.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace cdi::nri
