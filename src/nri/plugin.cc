@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "app/error_report.h"
 #include "base/text.h"
 #include "nri/nri_api.pb.h"
 #include "nri/protocol.h"
@@ -168,9 +169,10 @@ Reply Plugin::create_container(std::string_view payload) {
   // The adjustment is written into a buffer kept between requests (no growth once warm).
   adjustment_.clear();
   if (auto st = adjust_container(*request, adjustment_); !st.ok()) {
-    std::string line = "cdi-hook: " + st.error().to_string();
+    std::string line = app::error_line(st.error());
     logger_.error(container_label(request->pod(), request->container()) + ": " + line);
-    return Reply::failure(Code::unknown, line);
+    // The status of the error's kind, as every front end classifies it (docs/errors.md).
+    return Reply::failure(static_cast<Code>(app::rpc_code(st.error())), line);
   }
   // CreateContainerResponse {1: adjust}, always present (the runtime reads an empty one as no change).
   std::string response;

@@ -11,7 +11,9 @@ Result<std::vector<std::string>> parse_annotations(const AnnotationList& annotat
     if (!key.starts_with(kAnnotationPrefix)) continue;
     for (auto name : split(value, ',')) {
       if (auto q = parse_qualified_name(name); !q.ok()) {
-        return Error("annotation " + quote(key) + ": " + q.error().message).at_field("annotations");
+        return Error("annotation " + quote(key) + ": " + q.error().message)
+            .at_field("annotations")
+            .of_kind(ErrorKind::invalid_request);
       }
       devices.emplace_back(name);
     }

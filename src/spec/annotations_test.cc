@@ -70,6 +70,7 @@ TEST(ParseAnnotations, ErrorNamesKeyAndField) {
   auto r = parse_annotations({{"cdi.k8s.io/net", "v.com/c=0, v.com/c=1"}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().field, "annotations");
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid_request);
   EXPECT_NE(r.error().message.find("annotation \"cdi.k8s.io/net\""), std::string::npos) << r.error().message;
   // The culprit is the name with its leading space.
   EXPECT_NE(r.error().message.find("\" v.com/c=1\""), std::string::npos) << r.error().message;

@@ -20,7 +20,8 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as nh  # noqa: E402
 
-CODES = {0: "OK", 2: "Unknown", 3: "InvalidArgument", 12: "Unimplemented"}
+CODES = {0: "OK", 2: "Unknown", 3: "InvalidArgument", 5: "NotFound", 9: "FailedPrecondition", 12: "Unimplemented",
+         13: "Internal"}
 
 
 def main():

@@ -184,6 +184,7 @@ class Errors(Base):
 
     def test_unresolvable_device(self):
         r = self.assertSameError(oci_config({"cdi.k8s.io/x": KIND + "=7"}))
+        self.assertEqual(r.code, nh.NOT_FOUND, r)
         self.assertIn('unresolvable CDI device "vendor.example/gpu=7"', r.message)
 
     def test_missing_kind(self):
@@ -203,20 +204,20 @@ class Errors(Base):
     def test_additional_gids_cannot_be_carried(self):
         p = self.start_for()
         r = self.create(p, oci_config({"cdi.k8s.io/x": KIND + "=gids"}))
-        self.assertEqual(r.code, nh.UNKNOWN, r)
+        self.assertEqual(r.code, nh.FAILED_PRECONDITION, r)
         self.assertIn('device "vendor.example/gpu=gids"', r.message)
         self.assertIn("devices[6].containerEdits.additionalGids[0]: NRI cannot add supplementary groups", r.message)
 
     def test_net_devices_before_nri_v0_11(self):
         p = self.start_for("v2.1.0")
         r = self.create(p, oci_config({"cdi.k8s.io/x": KIND + "=net"}))
-        self.assertEqual(r.code, nh.UNKNOWN, r)
+        self.assertEqual(r.code, nh.FAILED_PRECONDITION, r)
         self.assertIn("containerEdits.netDevices[0]: the runtime (NRI v0.8) cannot add network devices", r.message)
 
     def test_read_only_node_before_nri_v0_10(self):
         p = self.start_for("v1.7.30", "containerd")
         r = self.create(p, oci_config({"cdi.k8s.io/x": KIND + "=ro"}))
-        self.assertEqual(r.code, nh.UNKNOWN, r)
+        self.assertEqual(r.code, nh.FAILED_PRECONDITION, r)
         self.assertIn('cannot carry the device cgroup rule "allow c 240:0 r"', r.message)
 
     def test_the_plugin_stays_after_errors(self):
