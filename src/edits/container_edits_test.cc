@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
+#include "support/spec_builders.h"
 
 // Designated initializers leave the other members at their defaults on
 // purpose; GCC 12 warns about that under -Wextra.
@@ -18,20 +19,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+using testing::device;
 using testing::FakeFs;
+using testing::make_spec;
+using testing::node;
 
 // A spec of kind vendor.com/dev whose devices are given.
-Spec make_spec(std::vector<Device> devices, std::string path = "/etc/cdi/vendor.yaml",
-               std::string kind = "vendor.com/dev") {
-  Spec s;
-  s.version = "1.1.0";
-  s.kind = std::move(kind);
-  s.path = std::move(path);
-  s.devices = std::move(devices);
-  return s;
-}
-
-Device device(std::string name, ContainerEdits edits) { return Device{std::move(name), {}, std::move(edits)}; }
 
 // Applies every device of `spec`, in order, to `config`; returns the compact
 // result or "error: <to_string>".
@@ -82,8 +75,6 @@ TEST(ContainerEdits, EnvWithoutEqualsInConfigIsAKey) {
 }
 
 // ---- device nodes -------------------------------------------------------------
-
-DeviceNode node(std::string path) { return DeviceNode{.path = std::move(path)}; }
 
 TEST(ContainerEdits, DeviceNodeFilledFromHost) {
   FakeFs fs;

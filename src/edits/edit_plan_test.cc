@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
+#include "support/spec_builders.h"
 
 // Designated initializers leave the other members at their defaults on
 // purpose; GCC 12 warns about that under -Wextra.
@@ -16,22 +17,12 @@
 namespace cdi {
 namespace {
 
+using testing::device;
 using ::testing::ElementsAre;
 using testing::FakeFs;
 using ::testing::HasSubstr;
-
-Spec make_spec(std::vector<Device> devices, std::string kind = "vendor.com/dev") {
-  Spec s;
-  s.version = "1.1.0";
-  s.kind = std::move(kind);
-  s.path = "/etc/cdi/vendor.yaml";
-  s.devices = std::move(devices);
-  return s;
-}
-
-Device device(std::string name, ContainerEdits edits) { return Device{std::move(name), {}, std::move(edits)}; }
-
-DeviceNode node(std::string path) { return DeviceNode{.path = std::move(path)}; }
+using testing::make_spec;
+using testing::node;
 
 // Plans every device of `spec` in order.
 Result<EditPlan> plan(const Spec& spec, Fs& fs, const ContainerView& view = {}) {

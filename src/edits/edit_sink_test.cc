@@ -12,14 +12,18 @@
 
 #include "edits/oci_sink.h"
 #include "support/fake_fs.h"
+#include "support/spec_builders.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 namespace cdi {
 namespace {
 
+using testing::device;
 using ::testing::ElementsAre;
 using testing::FakeFs;
+using testing::make_spec;
+using testing::node;
 
 // A container reduced to what CDI edits touch, printed one fact a line.
 struct Model {
@@ -229,18 +233,6 @@ class ModelSink final : public EditSink {
     return {};
   }
 };
-
-Spec make_spec(std::vector<Device> devices) {
-  Spec s;
-  s.version = "1.1.0";
-  s.kind = "vendor.com/dev";
-  s.path = "/etc/cdi/vendor.yaml";
-  s.devices = std::move(devices);
-  return s;
-}
-
-Device device(std::string name, ContainerEdits edits) { return Device{std::move(name), {}, std::move(edits)}; }
-DeviceNode node(std::string path) { return DeviceNode{.path = std::move(path)}; }
 
 void add_host_nodes(FakeFs& fs) {
   fs.add_char_device("/dev/null", 1, 3, 0666);

@@ -10,29 +10,19 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_fs.h"
+#include "support/spec_builders.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 namespace cdi::nri {
 namespace {
 
+using cdi::testing::device;
 using cdi::testing::FakeFs;
+using cdi::testing::make_spec;
+using cdi::testing::node;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-Spec make_spec(std::vector<Device> devices) {
-  Spec s;
-  s.version = "1.1.0";
-  s.kind = "vendor.com/dev";
-  s.path = "/etc/cdi/vendor.yaml";
-  s.devices = std::move(devices);
-  return s;
-}
-
-Device device(std::string name, ContainerEdits edits) { return Device{std::move(name), {}, std::move(edits)}; }
-DeviceNode node(std::string path, std::string permissions = "") {
-  return DeviceNode{.path = std::move(path), .permissions = std::move(permissions)};
-}
 
 NriCapabilities caps(int minor) {
   NriCapabilities c;
