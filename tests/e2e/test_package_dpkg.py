@@ -4,8 +4,8 @@ behind: the file lists of /usr, /etc, /opt, /var/log and /run are the same as be
 package holds (`dpkg-deb -c`, directories included) and every path named after cdi-hook. Other
 differences are other programs' doing on a shared machine.
 
-The injections run in a private mount namespace with a tmpfs on /run, so the index cache they make in
-/run/cdi-hook is theirs. Runs of this test from other build trees wait for each other (a lock in
+The injections and the purge run in a private mount namespace with a tmpfs on /run, so the index cache
+they make in /run/cdi-hook, and the one the purge must remove, are theirs. Runs of this test from other build trees wait for each other (a lock in
 /run/lock), and dpkg is retried while another program holds its lock. Fails (does not skip) without root,
 dpkg or cpack, and when a cdi-hook package is already installed (the test does not touch a real
 installation).
@@ -37,11 +37,12 @@ def sh(args, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=kw.pop("timeout", 120), **kw)
 
 
-def dpkg(*args):
-    """dpkg ARGS, retried for up to two minutes while another program (apt, say) holds dpkg's lock."""
+def dpkg(*args, run=sh):
+    """dpkg ARGS (through run), retried for up to two minutes while another program (apt, say) holds
+    dpkg's lock."""
     deadline = time.monotonic() + 120
     while True:
-        p = sh(["dpkg"] + list(args))
+        p = run(["dpkg"] + list(args))
         if p.returncode == 0 or "lock" not in p.stderr or time.monotonic() > deadline:
             return p
         time.sleep(1)
@@ -63,6 +64,14 @@ def in_private_run(args, **kw):
     """args in a mount namespace of their own with a tmpfs on /run."""
     return sh(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                'mount -t tmpfs tmpfs /run && exec "$@"', "sh"] + list(args), **kw)
+
+
+def purge_in_private_run(args):
+    """The purge in a private /run holding a kind index cache: the postrm removes that cache, and only
+    that one (a cache another cdi-hook keeps in the real /run/cdi-hook is not the test's to lose)."""
+    check = ('mkdir /run/cdi-hook && : > /run/cdi-hook/kinds-0.idx && "$@" || exit; '
+             '[ ! -e /run/cdi-hook ] || { echo "purge left /run/cdi-hook" >&2; exit 1; }')
+    return in_private_run(["sh", "-c", check, "sh"] + list(args))
 
 
 class DebianPackageTest(h.TestCase):
@@ -124,7 +133,7 @@ class DebianPackageTest(h.TestCase):
             self.assertTrue(ours <= file_list(), sorted(ours - file_list()))
             self.check_installed()
         finally:
-            purged = dpkg("--purge", "cdi-hook")
+            purged = dpkg("--purge", "cdi-hook", run=purge_in_private_run)
         self.assertEqual(purged.returncode, 0, purged.stdout + purged.stderr)
         self.assertNotEqual(sh(["dpkg-query", "-W", "cdi-hook"]).returncode, 0)
         after = file_list()
