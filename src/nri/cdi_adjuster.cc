@@ -6,6 +6,7 @@
 
 #include "base/fs.h"
 #include "base/text.h"
+#include "base/watched_stat.h"
 #include "edits/edit_plan.h"
 #include "nri/adjustment_sink.h"
 #include "nri/nri_api.pb.h"
@@ -97,7 +98,8 @@ class CdiAdjuster final : public Adjuster {
   Status adjust(const AdjustRequest& request, std::string& adjustment) override {
     auto defs = specs_.resolve(request.devices, request.wait);
     if (!defs.ok()) return std::move(defs).error();
-    RealFs fs;
+    WatchedStatFs& fs = node_fs_;
+    fs.refresh();  // the host nodes' changes since the last request
     ContainerView view = nri_container_view(*request.container);
     auto plan = plan_devices(*defs, fs, view);
     if (!plan.ok()) return std::move(plan).error();
@@ -144,6 +146,10 @@ class CdiAdjuster final : public Adjuster {
  private:
   Specs specs_;
   Logger& logger_;
+  // The host device nodes are stat'ed for every request; this keeps their
+  // stats, exact by inotify and the mount table (base/watched_stat.h).
+  RealFs real_fs_;
+  WatchedStatFs node_fs_{real_fs_};
 };
 
 }  // namespace

@@ -377,6 +377,41 @@ class Freshness(Base):
         r = self.create(p, config)
         self.assertNotEqual(r.code, nh.OK)
 
+    def test_a_host_node_changed_between_two_requests_is_seen(self):
+        # The plugin keeps the host nodes' stats between requests (inotify on every dir on the way, and
+        # the mount table): each change below must show in the very next answer.
+        p = self.start_for()
+        config = oci_config({"cdi.k8s.io/c": KIND + "=0"})
+        node = os.path.join(self.dev, "gpu0")
+
+        def gpu0():
+            r = self.create(p, config)
+            self.assertEqual(r.code, nh.OK, r)
+            d = [d for d in r.parse(nh.api.CreateContainerResponse).adjust.linux.devices if d.path == "/dev/gpu0"]
+            self.assertEqual(len(d), 1)
+            return (d[0].type, d[0].major, d[0].minor, d[0].file_mode.value)
+
+        self.assertEqual(gpu0(), ("c", 240, 0, 0o666))
+        self.assertEqual(gpu0(), ("c", 240, 0, 0o666))
+        os.chmod(node, 0o640)
+        self.assertEqual(gpu0(), ("c", 240, 0, 0o640))
+        os.unlink(node)
+        nritest.mknod_char(node, 241, 5, 0o600)
+        self.assertEqual(gpu0(), ("c", 241, 5, 0o600))
+        os.rename(node, node + ".new")  # renamed over by a block node
+        os.mknod(node + ".tmp", 0o644 | 0o060000, os.makedev(7, 9))
+        os.rename(node + ".tmp", node)
+        self.assertEqual(gpu0(), ("b", 7, 9, 0o644))
+        os.rename(self.dev, self.dev + ".old")  # the dir on the way replaced
+        os.mkdir(self.dev)
+        nritest.mknod_char(node, 242, 3, 0o606)
+        nritest.mknod_char(os.path.join(self.dev, "ctl"), 240, 255, 0o666)  # the spec-level node
+        self.assertEqual(gpu0(), ("c", 242, 3, 0o606))
+        os.unlink(node)
+        r = self.create(p, config)
+        self.assertNotEqual(r.code, nh.OK, "the node is gone")
+        self.assertIn("gpu0", r.message)
+
     def test_renamed_made_insecure_and_symlinked_specs(self):
         p = self.start_for()
         config = oci_config({"cdi.k8s.io/c": KIND + "=0"})
