@@ -93,7 +93,11 @@ class Specs {
 
 class CdiAdjuster final : public Adjuster {
  public:
-  CdiAdjuster(RegistryOptions options, Logger& logger) : specs_(std::move(options), logger), logger_(logger) {}
+  CdiAdjuster(RegistryOptions options, Logger& logger) : specs_(std::move(options), logger), logger_(logger) {
+    if (!node_fs_.caching()) {
+      logger_.info("host device nodes are stat'ed for every request: no inotify instance or no /proc/self/mountinfo");
+    }
+  }
 
   Status adjust(const AdjustRequest& request, std::string& adjustment) override {
     auto defs = specs_.resolve(request.devices, request.wait);
