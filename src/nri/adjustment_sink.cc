@@ -1,6 +1,8 @@
 #include "nri/adjustment_sink.h"
 
 #include <algorithm>
+#include <functional>
+#include <utility>
 
 #include "base/text.h"
 #include "nri/wire.h"
@@ -16,12 +18,9 @@ unsigned access_bits(std::string_view access) {
   return bits;
 }
 
-std::string access_text(unsigned bits) {
-  std::string out;
-  if (bits & 1u) out += 'r';
-  if (bits & 2u) out += 'w';
-  if (bits & 4u) out += 'm';
-  return out;
+std::string_view access_view(unsigned bits) {
+  static constexpr std::string_view kText[8] = {"", "r", "w", "rw", "m", "rm", "wm", "rwm"};
+  return kText[bits & 7u];
 }
 
 std::string rule_text(const DeviceCgroupRule& r) {
@@ -115,12 +114,33 @@ Status AdjustmentSink::set_env(const PlannedEnv& planned) {
   return {};
 }
 
+size_t AdjustmentSink::KeySlots::replace(std::string_view key, size_t slot) {
+  if ((used_ + 1) * 2 > table_.size()) grow();
+  size_t mask = table_.size() - 1;
+  for (size_t i = std::hash<std::string_view>()(key) & mask;; i = (i + 1) & mask) {
+    Entry& e = table_[i];
+    if (e.slot == kNone) {
+      e = {key, slot};
+      ++used_;
+      return kNone;
+    }
+    if (e.key == key) return std::exchange(e.slot, slot);
+  }
+}
+
+void AdjustmentSink::KeySlots::grow() {
+  std::vector<Entry> old = std::exchange(table_, std::vector<Entry>(std::max<size_t>(64, table_.size() * 2)));
+  used_ = 0;
+  for (const Entry& e : old) {
+    if (e.slot != kNone) replace(e.key, e.slot);
+  }
+}
+
 Status AdjustmentSink::add_device_node(const PlannedDeviceNode& planned) {
   const ResolvedDeviceNode& n = planned.node;
   // The runtime replaces a node by path, and one plugin may claim a path once: keep the last.
-  auto [at, fresh] = device_index_.try_emplace(n.path, devices_.size());
-  if (!fresh) devices_[at->second] = nullptr;  // replaced: the later one is appended
-  at->second = devices_.size();
+  size_t before = device_index_.replace(n.path, devices_.size());
+  if (before != KeySlots::kNone) devices_[before] = nullptr;  // replaced: the later one is appended
   devices_.push_back(&n);
   last_node_ = &n;
   return {};
@@ -141,8 +161,8 @@ Status AdjustmentSink::add_cgroup_rule(const PlannedCgroupRule& planned) {
     return Error("NRI cannot carry the device cgroup rule " + quote(rule_text(r)) + " (a rule without numbers)");
   }
   if (caps_.cgroup_rules) {
-    if (extra != 0 || !follows) rules_.push_back({r.allow, r.type, *r.major, *r.minor, access_text(wanted)});
-    if (surplus != 0) rules_.push_back({false, r.type, *r.major, *r.minor, access_text(surplus)});
+    if (extra != 0 || !follows) rules_.push_back({r.allow, r.type, *r.major, *r.minor, wanted});
+    if (surplus != 0) rules_.push_back({false, r.type, *r.major, *r.minor, surplus});
     return {};
   }
   if (follows && surplus == 0 && extra == 4u) {
@@ -151,7 +171,7 @@ Status AdjustmentSink::add_cgroup_rule(const PlannedCgroupRule& planned) {
     return {};
   }
   return Error("the runtime (" + caps_.describe() + ") cannot carry the device cgroup rule " + quote(rule_text(r)) +
-               (follows ? " (it gives the node " + quote(access_text(granted)) + "; explicit rules need NRI v0.10)"
+               (follows ? " (it gives the node " + quote(access_view(granted)) + "; explicit rules need NRI v0.10)"
                         : " (explicit rules need NRI v0.10)"));
 }
 
@@ -172,9 +192,8 @@ Status AdjustmentSink::add_net_device(const PlannedNetDevice& planned) {
 
 Status AdjustmentSink::add_mount(const PlannedMount& planned) {
   const Mount& m = *planned.mount;
-  auto [at, fresh] = mount_index_.try_emplace(m.container_path, mounts_.size());
-  if (!fresh) mounts_[at->second] = nullptr;  // replaced: the later one is appended
-  at->second = mounts_.size();
+  size_t before = mount_index_.replace(m.container_path, mounts_.size());
+  if (before != KeySlots::kNone) mounts_[before] = nullptr;  // replaced: the later one is appended
   mounts_.push_back(&m);
   return {};
 }
@@ -248,7 +267,7 @@ void AdjustmentSink::write_linux(Writer& lin) const {
           w.string(kRuleType, r.type);
           w.wrapped(kRuleMajor, static_cast<uint64_t>(r.major));
           w.wrapped(kRuleMinor, static_cast<uint64_t>(r.minor));
-          w.string(kRuleAccess, r.access);
+          w.string(kRuleAccess, access_view(r.access));
         });
       }
     });
@@ -273,8 +292,12 @@ void AdjustmentSink::write_linux(Writer& lin) const {
 }
 
 void AdjustmentSink::finish(std::string& out) const {
+  append_fields(out, [this](auto& adjustment) { write_adjustment(adjustment); });
+}
+
+template <class Writer>
+void AdjustmentSink::write_adjustment(Writer& adjustment) const {
   using namespace field;
-  WireWriter adjustment(out);
   for (const Mount* m : mounts_) {
     if (!m) continue;
     adjustment.nested(kAdjustMounts, [m](auto& w) {

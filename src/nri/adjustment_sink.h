@@ -14,10 +14,11 @@
 // node before NRI v0.10, which is noted in the decision log line.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "edits/edit_sink.h"
@@ -59,9 +60,30 @@ class AdjustmentSink final : public EditSink {
     std::string_view type;
     int64_t major;
     int64_t minor;
-    std::string access;
+    unsigned access;  // r 1, w 2, m 4
   };
 
+  // The latest slot of each key (a device path, a mount destination) in one
+  // flat table: a key is looked up once per edit, and nothing is allocated per key.
+  class KeySlots {
+   public:
+    // Records `key` at `slot`; returns the slot it had before, or kNone.
+    size_t replace(std::string_view key, size_t slot);
+    static constexpr size_t kNone = SIZE_MAX;
+
+   private:
+    struct Entry {
+      std::string_view key;
+      size_t slot = kNone;  // kNone: empty
+    };
+    void grow();
+    std::vector<Entry> table_;  // a power of two in size, at most half full
+    size_t used_ = 0;
+  };
+
+  // The ContainerAdjustment fields.
+  template <class Writer>
+  void write_adjustment(Writer& adjustment) const;
   // The LinuxContainerAdjustment fields (devices, resources, net devices, RDT).
   template <class Writer>
   void write_linux(Writer& lin) const;
@@ -69,11 +91,11 @@ class AdjustmentSink final : public EditSink {
   NriCapabilities caps_;
   std::vector<std::pair<std::string_view, std::string_view>> env_;  // key, value: each key once
   std::vector<const ResolvedDeviceNode*> devices_;                  // each path once: a replaced one is null
-  std::unordered_map<std::string_view, size_t> device_index_;       // path -> its slot in devices_
+  KeySlots device_index_;                                           // path -> its slot in devices_
   const ResolvedDeviceNode* last_node_ = nullptr;                   // the node a following cgroup rule belongs to
   std::vector<Rule> rules_;
-  std::vector<const Mount*> mounts_;                          // each destination once: a replaced one is null
-  std::unordered_map<std::string_view, size_t> mount_index_;  // destination -> its slot in mounts_
+  std::vector<const Mount*> mounts_;  // each destination once: a replaced one is null
+  KeySlots mount_index_;              // destination -> its slot in mounts_
   std::vector<std::pair<std::string_view, std::string_view>> net_devices_;  // host interface -> name
   std::vector<std::pair<int, const Hook*>> hooks_;                          // the Hooks field of its stage, the hook
   const IntelRdt* rdt_ = nullptr;

@@ -5,15 +5,20 @@
 // its default is left out; a repeated element or a present message is always
 // written. The generated classes read these bytes back in the tests.
 //
-// A nested message is written in place (nested()): its body is run once
-// through a counting writer for its length, then written after its tag and
-// length, so no message is built apart and copied into its parent.
+// A nested message is written in place (nested()): the fields are run once
+// through a counting writer, which notes the length of every nested message
+// in the order they open, then written with those lengths before each body,
+// so no message is built apart and copied into its parent, and no body is
+// run more than twice whatever its depth.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace cdi::nri {
 
@@ -31,9 +36,11 @@ inline size_t varint_size(uint64_t value) {
   return n;
 }
 
-// Where a writer's bytes go: appended to a string, or only counted.
+// Where a writer's bytes go: appended to a string, stored into room made
+// for them, or only counted.
 class StringOut {
  public:
+  static constexpr bool kCounting = false;
   explicit StringOut(std::string& s) : s_(s) {}
   void byte(char b) { s_.push_back(b); }
   void bytes(std::string_view v) { s_.append(v); }
@@ -50,15 +57,47 @@ class StringOut {
   std::string& s_;
 };
 
+// Stores at a cursor into room the caller made (exactly as many bytes as counted).
+class ArrayOut {
+ public:
+  static constexpr bool kCounting = false;
+  explicit ArrayOut(char* at) : at_(at) {}
+  void byte(char b) { *at_++ = b; }
+  void bytes(std::string_view v) {
+    if (!v.empty()) std::memcpy(at_, v.data(), v.size());
+    at_ += v.size();
+  }
+  void varint(uint64_t value) {
+    if (value < 0x80) {
+      *at_++ = static_cast<char>(value);
+      return;
+    }
+    at_ += encode_varint(value, at_);
+  }
+
+ private:
+  char* at_;
+};
+
+// Counts, and notes the length of each nested message in `sizes` in the
+// order the messages open (a slot is taken at the opening, filled at the close).
 class CountOut {
  public:
+  static constexpr bool kCounting = true;
+  explicit CountOut(std::vector<size_t>& sizes) : sizes_(sizes) {}
   void byte(char) { ++n_; }
   void bytes(std::string_view v) { n_ += v.size(); }
   void varint(uint64_t value) { n_ += varint_size(value); }
   size_t size() const { return n_; }
+  size_t open() {
+    sizes_.push_back(0);
+    return sizes_.size() - 1;
+  }
+  void close(size_t slot, size_t length) { sizes_[slot] = length; }
 
  private:
   size_t n_ = 0;
+  std::vector<size_t>& sizes_;
 };
 
 }  // namespace wire
@@ -66,7 +105,8 @@ class CountOut {
 template <class Out>
 class BasicWireWriter {
  public:
-  explicit BasicWireWriter(Out out) : out_(out) {}
+  // `sizes`: the lengths of the nested messages to write, in the order they open (from a counting pass).
+  explicit BasicWireWriter(Out out, const size_t* sizes = nullptr) : out_(out), sizes_(sizes) {}
 
   void varint(int field, uint64_t value) {  // left out when 0
     if (value == 0) return;
@@ -89,10 +129,24 @@ class BasicWireWriter {
   // called twice (to count, then to write) and must write the same both times.
   template <class Body>
   void nested(int field, Body&& body) {
-    BasicWireWriter<wire::CountOut> count{wire::CountOut()};
-    body(count);
-    head(field, count.size());
-    body(*this);
+    if constexpr (Out::kCounting) {
+      size_t slot = out_.open();
+      size_t start = out_.size();
+      body(*this);
+      size_t length = out_.size() - start;
+      out_.close(slot, length);
+      head(field, length);
+    } else if (sizes_ != nullptr) {  // counted before, with every message inside it
+      head(field, *sizes_++);
+      body(*this);
+    } else {
+      std::vector<size_t> sizes;
+      BasicWireWriter<wire::CountOut> count{wire::CountOut(sizes)};
+      count.nested(field, body);
+      sizes_ = sizes.data();
+      nested(field, body);
+      sizes_ = nullptr;
+    }
   }
   // An Optional* wrapper {1: value}, present.
   void wrapped(int field, uint64_t value) {
@@ -116,11 +170,26 @@ class BasicWireWriter {
   }
 
   Out out_;
+  const size_t* sizes_;  // the lengths of the nested messages still to write, in order
 };
 
 class WireWriter : public BasicWireWriter<wire::StringOut> {
  public:
   explicit WireWriter(std::string& out) : BasicWireWriter(wire::StringOut(out)) {}
 };
+
+// Appends the fields `body(writer)` writes to `out`: counted first, every
+// nested message inside once, then stored into room made once. `body` is
+// called twice and must write the same both times.
+template <class Body>
+void append_fields(std::string& out, Body&& body) {
+  std::vector<size_t> sizes;
+  BasicWireWriter<wire::CountOut> count{wire::CountOut(sizes)};
+  body(count);
+  size_t start = out.size();
+  out.resize(start + count.size());
+  BasicWireWriter<wire::ArrayOut> writer(wire::ArrayOut(out.data() + start), sizes.data());
+  body(writer);
+}
 
 }  // namespace cdi::nri

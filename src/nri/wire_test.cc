@@ -101,5 +101,32 @@ TEST(WireWriter, NestedInPlaceMatchesMessageBuiltApart) {
   EXPECT_EQ(hooks.prestart(0).SerializeAsString(), hook.SerializeAsString());
 }
 
+// append_fields writes what a writer appending field by field writes, after
+// what `out` held, at every depth and with lengths of more than one byte.
+TEST(WireWriter, AppendFieldsMatchesFieldByField) {
+  std::string long_value(300, 'v');
+  auto body = [&](auto& w) {
+    w.string(1, "first");
+    w.nested(2, [&](auto& a) {
+      a.nested(3, [&](auto& b) {
+        b.string(1, long_value);
+        b.nested(2, [](auto& c) { c.varint(1, 300); });
+        b.nested(3, [](auto&) {});
+      });
+      a.wrapped(4, 1);
+      a.nested(5, [&](auto& b) { b.element(1, long_value + long_value); });
+    });
+    w.varint(3, 7);
+  };
+  std::string expected = "kept", appended = "kept";
+  WireWriter field_by_field(expected);
+  body(field_by_field);
+  append_fields(appended, body);
+  EXPECT_EQ(appended, expected);
+  std::string empty;
+  append_fields(empty, [](auto&) {});
+  EXPECT_EQ(empty, "");
+}
+
 }  // namespace
 }  // namespace cdi::nri
