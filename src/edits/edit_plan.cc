@@ -284,11 +284,23 @@ class Planner {
       plan_.mounts = std::move(all);
       return;
     }
-    std::unordered_map<std::string_view, const Mount*> last;
-    last.reserve(all.size());
-    for (const auto& m : all) last[m.mount->container_path] = m.mount;
+    // The destinations to keep out: each container mount that is, identically,
+    // the last planned mount of its destination (the container has few mounts:
+    // a scan from the back, no table of every planned destination).
+    std::vector<std::string_view> kept_out;
+    for (const Mount& c : container_.mounts) {
+      auto last = std::find_if(all.rbegin(), all.rend(),
+                               [&](const PlannedMount& m) { return m.mount->container_path == c.container_path; });
+      if (last != all.rend() && same_mount(*last->mount, c)) kept_out.push_back(c.container_path);
+    }
+    if (kept_out.empty()) {
+      plan_.mounts = std::move(all);
+      return;
+    }
     for (auto& m : all) {
-      if (!has(container_.mounts, *last[m.mount->container_path], same_mount)) plan_.mounts.push_back(std::move(m));
+      if (std::find(kept_out.begin(), kept_out.end(), m.mount->container_path) == kept_out.end()) {
+        plan_.mounts.push_back(std::move(m));
+      }
     }
   }
 
