@@ -33,8 +33,21 @@ void append_frames(std::string& out, uint32_t conn, std::string_view data, size_
   append_frames(out, conn, {data}, max_payload);
 }
 
-void append_frames(std::string& out, uint32_t conn, std::initializer_list<std::string_view> pieces,
-                   size_t max_payload) {
+namespace {
+
+void store_u32(char* out, uint32_t v) {
+  out[0] = static_cast<char>(v >> 24);
+  out[1] = static_cast<char>(v >> 16);
+  out[2] = static_cast<char>(v >> 8);
+  out[3] = static_cast<char>(v);
+}
+
+// Cuts the concatenation of `pieces` into frames of at most `max_payload`
+// bytes: on_frame(payload size) at each frame's start, then on_data(slice)
+// for each slice of a piece it carries.
+template <class OnFrame, class OnData>
+void split_frames(std::initializer_list<std::string_view> pieces, size_t max_payload, OnFrame on_frame,
+                  OnData on_data) {
   if (max_payload == 0) max_payload = kMaxSentPayload;
   size_t left = 0;
   for (auto p : pieces) left += p.size();
@@ -43,16 +56,50 @@ void append_frames(std::string& out, uint32_t conn, std::initializer_list<std::s
     while (!data.empty()) {
       if (room == 0) {
         room = std::min(left, max_payload);
-        put_u32(out, conn);
-        put_u32(out, static_cast<uint32_t>(room));
+        on_frame(room);
       }
       size_t n = std::min(data.size(), room);
-      out.append(data.substr(0, n));
+      on_data(data.substr(0, n));
       data.remove_prefix(n);
       room -= n;
       left -= n;
     }
   }
+}
+
+}  // namespace
+
+void append_frames(std::string& out, uint32_t conn, std::initializer_list<std::string_view> pieces,
+                   size_t max_payload) {
+  split_frames(
+      pieces, max_payload,
+      [&](size_t size) {
+        put_u32(out, conn);
+        put_u32(out, static_cast<uint32_t>(size));
+      },
+      [&](std::string_view slice) { out.append(slice); });
+}
+
+bool FrameSlices::build(uint32_t conn, std::initializer_list<std::string_view> pieces, size_t max_payload) {
+  count_ = 0;
+  if (pieces.size() > kMaxPieces) return false;
+  size_t frames = 0;
+  bool fits = true;
+  split_frames(
+      pieces, max_payload,
+      [&](size_t size) {
+        if (frames == kMaxFrames) fits = false;
+        if (!fits) return;
+        char* header = headers_[frames++];
+        store_u32(header, conn);
+        store_u32(header + 4, static_cast<uint32_t>(size));
+        slices_[count_++] = std::string_view(header, kMuxHeaderSize);
+      },
+      [&](std::string_view slice) {
+        if (fits) slices_[count_++] = slice;
+      });
+  if (!fits) count_ = 0;
+  return fits;
 }
 
 Status MuxReader::feed(std::string_view bytes) {

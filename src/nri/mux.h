@@ -51,6 +51,28 @@ void append_frames(std::string& out, uint32_t conn, std::string_view data, size_
 void append_frames(std::string& out, uint32_t conn, std::initializer_list<std::string_view> pieces,
                    size_t max_payload = kMaxSentPayload);
 
+// The frames append_frames writes, as slices for one writev/sendmsg, without
+// copying the data: the frame headers are kept here, the payload slices point
+// into the pieces (which must outlive this).
+class FrameSlices {
+ public:
+  static constexpr size_t kMaxFrames = 16;  // 64 KiB of payload at the default limit
+  static constexpr size_t kMaxPieces = 8;
+  // Each frame: its header, then a slice of each piece it spans.
+  static constexpr size_t kMaxSlices = 2 * kMaxFrames + kMaxPieces;
+  // False when the data needs more than kMaxFrames frames or comes in more
+  // than kMaxPieces pieces (frame it with append_frames instead).
+  bool build(uint32_t conn, std::initializer_list<std::string_view> pieces, size_t max_payload = kMaxSentPayload);
+  const std::string_view* begin() const { return slices_; }
+  const std::string_view* end() const { return slices_ + count_; }
+  size_t size() const { return count_; }
+
+ private:
+  char headers_[kMaxFrames][kMuxHeaderSize] = {};
+  std::string_view slices_[kMaxSlices];
+  size_t count_ = 0;
+};
+
 // Splits the trunk's bytes into the two connections' streams. Bytes may arrive
 // in any slices: a header split over reads is kept until it is whole.
 class MuxReader {

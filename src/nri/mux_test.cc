@@ -65,6 +65,34 @@ TEST_P(AppendFramesTest, SplitsIntoFramesOfAtMostTheLimit) {
   EXPECT_EQ(joined, data);
 }
 
+// The slices for one sendmsg are the bytes append_frames writes, whatever the
+// pieces, as long as they fit in FrameSlices::kMaxFrames frames.
+TEST_P(AppendFramesTest, SlicesAreTheFramedBytes) {
+  const SplitCase& c = GetParam();
+  std::string data = pattern(c.data);
+  size_t cut = data.size() / 3;
+  std::string_view a = std::string_view(data).substr(0, cut), b = std::string_view(data).substr(cut);
+  std::string framed;
+  append_frames(framed, kPluginConn, {a, "", b}, c.max_payload);
+  FrameSlices slices;
+  bool fits = c.frames.size() <= FrameSlices::kMaxFrames;
+  ASSERT_EQ(slices.build(kPluginConn, {a, "", b}, c.max_payload), fits);
+  if (!fits) {
+    EXPECT_EQ(slices.size(), 0u);
+    return;
+  }
+  std::string joined;
+  for (std::string_view s : slices) joined += s;
+  EXPECT_EQ(joined, framed);
+}
+
+TEST(FrameSlices, TooManyPiecesAreRefused) {
+  FrameSlices slices;
+  EXPECT_FALSE(slices.build(kPluginConn, {"1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+  EXPECT_TRUE(slices.build(kPluginConn, {"1", "2", "3", "4", "5", "6", "7", "8"}));
+  EXPECT_EQ(slices.size(), 9u);  // one header, eight slices
+}
+
 INSTANTIATE_TEST_SUITE_P(Table, AppendFramesTest,
                          ::testing::Values(SplitCase{"empty_adds_nothing", 0, 0, {}}, SplitCase{"one_byte", 1, 0, {1}},
                                            SplitCase{"exactly_the_limit", 4096, 0, {4096}},

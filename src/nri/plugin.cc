@@ -166,20 +166,23 @@ Reply Plugin::create_container(std::string_view payload) {
   google::protobuf::Arena arena(arena_options);
   auto* request = google::protobuf::Arena::CreateMessage<pb::CreateContainerRequest>(&arena);
   if (!parse(*request, payload)) return unparsable("CreateContainerRequest");
-  // The adjustment is written into a buffer kept between requests (no growth once warm).
-  adjustment_.clear();
-  if (auto st = adjust_container(*request, adjustment_); !st.ok()) {
+  // The reply is written into a buffer kept between requests (no growth once
+  // warm): the adjustment after room for the head of CreateContainerResponse
+  // {1: adjust}, which goes right before it once its length is known.
+  if (response_.capacity() > kArenaBlock) std::string().swap(response_);  // a rare huge one is not kept
+  response_.assign(kResponseHeadRoom, '\0');
+  if (auto st = adjust_container(*request, response_); !st.ok()) {
     std::string line = app::error_line(st.error());
     logger_.error(container_label(request->pod(), request->container()) + ": " + line);
     // The status of the error's kind, as every front end classifies it (docs/errors.md).
     return Reply::failure(static_cast<Code>(app::rpc_code(st.error())), line);
   }
-  // CreateContainerResponse {1: adjust}, always present (the runtime reads an empty one as no change).
-  std::string response;
-  response.reserve(adjustment_.size() + 8);
-  WireWriter(response).message(1, adjustment_);
-  if (adjustment_.capacity() > kArenaBlock) std::string().swap(adjustment_);  // a rare huge one is not kept
-  return Reply::ok(std::move(response));
+  // The adjustment is always present (the runtime reads an empty one as no change).
+  std::string head;
+  WireWriter(head).head(1, response_.size() - kResponseHeadRoom);
+  size_t start = kResponseHeadRoom - head.size();
+  response_.replace(start, head.size(), head);
+  return Reply::ok_kept(std::string_view(response_).substr(start));
 }
 
 bool Plugin::skipped_runtime_handler(const pb::PodSandbox& pod, std::string& pattern) const {

@@ -99,7 +99,10 @@ class Plugin final : public Service {
   std::function<void()> on_registered_;
   static constexpr size_t kArenaBlock = 256 * 1024;  // a CreateContainer's messages fit in it
   std::unique_ptr<char[]> arena_block_;
-  std::string adjustment_;  // the CreateContainer being answered: its ContainerAdjustment
+  // The CreateContainerResponse being answered, its adjustment written in
+  // place after room for the response's head (a tag and a length).
+  static constexpr size_t kResponseHeadRoom = 1 + 10;
+  std::string response_;
   std::string runtime_name_;
   std::string runtime_version_;
   std::chrono::milliseconds request_timeout_{2000};

@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "base/text.h"
@@ -29,14 +31,40 @@ Session::Session(int fd, Service& service, Logger& logger, SessionOptions option
     : fd_(fd), service_(service), logger_(logger), options_(std::move(options)) {}
 
 void Session::send(uint32_t conn, uint32_t stream_id, MessageType type, const std::string& data) {
-  append_frames(out_, conn, {message_header(stream_id, type, data.size()), data});
+  send_framed(conn, {message_header(stream_id, type, data.size()), data});
 }
 
 void Session::send_reply(uint32_t conn, uint32_t stream_id, const Reply& reply) {
   std::string head = reply_head(reply);
   std::string_view payload = reply_payload(reply);
-  append_frames(out_, conn,
-                {message_header(stream_id, MessageType::response, head.size() + payload.size()), head, payload});
+  send_framed(conn, {message_header(stream_id, MessageType::response, head.size() + payload.size()), head, payload});
+}
+
+void Session::send_framed(uint32_t conn, std::initializer_list<std::string_view> pieces) {
+  // With nothing queued, every frame goes out in one sendmsg straight from
+  // the pieces; what the socket does not take now is queued for flush().
+  FrameSlices frames;
+  if (!out_.empty() || !frames.build(conn, pieces)) {
+    append_frames(out_, conn, pieces);
+    return;
+  }
+  iovec iov[FrameSlices::kMaxSlices];
+  size_t count = 0;
+  for (std::string_view s : frames) iov[count++] = {const_cast<char*>(s.data()), s.size()};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  // An error other than a full socket comes again from flush(), which reports it.
+  auto sent = static_cast<size_t>(std::max<ssize_t>(n, 0));
+  for (std::string_view s : frames) {
+    size_t skip = std::min(sent, s.size());
+    sent -= skip;
+    out_.append(s.substr(skip));
+  }
 }
 
 uint32_t Session::call_runtime(std::string_view method, const std::string& payload) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@ class Service {
  public:
   virtual ~Service() = default;
   // Answers one call of the Plugin service (`method` without the service name).
+  // A Reply::ok_kept payload stays valid until the next call (it is sent before).
   virtual Reply call(std::string_view method, std::string_view payload) = 0;
   // The runtime's answer to RegisterPlugin.
   virtual void registered(const Reply& reply) = 0;
@@ -61,6 +63,7 @@ class Session {
   Status take_responses();
   void send(uint32_t conn, uint32_t stream_id, MessageType type, const std::string& data);
   void send_reply(uint32_t conn, uint32_t stream_id, const Reply& reply);
+  void send_framed(uint32_t conn, std::initializer_list<std::string_view> pieces);
   uint32_t call_runtime(std::string_view method, const std::string& payload);
   Status flush();
 

@@ -82,7 +82,8 @@ std::string reply_head(const Reply& reply) {
 }
 
 std::string_view reply_payload(const Reply& reply) {
-  return reply.code == Code::ok ? std::string_view(reply.payload) : std::string_view();
+  if (reply.code != Code::ok) return {};
+  return reply.kept_payload.empty() ? std::string_view(reply.payload) : reply.kept_payload;
 }
 
 Result<Reply> decode_reply(std::string_view data) {

@@ -65,9 +65,13 @@ struct Reply {
   Code code = Code::ok;
   std::string message;
   std::string payload;
+  // Instead of `payload`: bytes the server keeps, valid until its next call
+  // (a reply written in place in a buffer kept between calls). Not decoded into.
+  std::string_view kept_payload;
 
-  static Reply ok(std::string payload) { return {Code::ok, {}, std::move(payload)}; }
-  static Reply failure(Code code, std::string message) { return {code, std::move(message), {}}; }
+  static Reply ok(std::string payload) { return {Code::ok, {}, std::move(payload), {}}; }
+  static Reply ok_kept(std::string_view payload) { return {Code::ok, {}, {}, payload}; }
+  static Reply failure(Code code, std::string message) { return {code, std::move(message), {}, {}}; }
 };
 
 std::string encode_call(const Call& call);
