@@ -114,33 +114,8 @@ Status AdjustmentSink::set_env(const PlannedEnv& planned) {
   return {};
 }
 
-size_t AdjustmentSink::KeySlots::replace(std::string_view key, size_t slot) {
-  if ((used_ + 1) * 2 > table_.size()) grow();
-  size_t mask = table_.size() - 1;
-  for (size_t i = std::hash<std::string_view>()(key) & mask;; i = (i + 1) & mask) {
-    Entry& e = table_[i];
-    if (e.slot == kNone) {
-      e = {key, slot};
-      ++used_;
-      return kNone;
-    }
-    if (e.key == key) return std::exchange(e.slot, slot);
-  }
-}
-
-void AdjustmentSink::KeySlots::grow() {
-  std::vector<Entry> old = std::exchange(table_, std::vector<Entry>(std::max<size_t>(64, table_.size() * 2)));
-  used_ = 0;
-  for (const Entry& e : old) {
-    if (e.slot != kNone) replace(e.key, e.slot);
-  }
-}
-
 Status AdjustmentSink::add_device_node(const PlannedDeviceNode& planned) {
   const ResolvedDeviceNode& n = planned.node;
-  // The runtime replaces a node by path, and one plugin may claim a path once: keep the last.
-  size_t before = device_index_.replace(n.path, devices_.size());
-  if (before != KeySlots::kNone) devices_[before] = nullptr;  // replaced: the later one is appended
   devices_.push_back(&n);
   last_node_ = &n;
   return {};
@@ -192,8 +167,6 @@ Status AdjustmentSink::add_net_device(const PlannedNetDevice& planned) {
 
 Status AdjustmentSink::add_mount(const PlannedMount& planned) {
   const Mount& m = *planned.mount;
-  size_t before = mount_index_.replace(m.container_path, mounts_.size());
-  if (before != KeySlots::kNone) mounts_[before] = nullptr;  // replaced: the later one is appended
   mounts_.push_back(&m);
   return {};
 }
@@ -225,6 +198,30 @@ Status AdjustmentSink::add_additional_gid(const PlannedGid&) {
 }
 
 namespace {
+
+// Nulls every item a later one has the key of, in one open-addressing table
+// sized once (slots hold an item's index + 1; 0 is empty).
+template <class T, class Key>
+void keep_last_of_each(std::vector<const T*>& items, Key key) {
+  if (items.size() < 2) return;
+  size_t size = 4;
+  while (size < items.size() * 2) size *= 2;
+  std::vector<uint32_t> slots(size, 0);
+  size_t mask = size - 1;
+  for (size_t i = items.size(); i-- > 0;) {
+    std::string_view k = key(items[i]);
+    for (size_t at = std::hash<std::string_view>()(k) & mask;; at = (at + 1) & mask) {
+      if (slots[at] == 0) {
+        slots[at] = static_cast<uint32_t>(i + 1);
+        break;
+      }
+      if (key(items[slots[at] - 1]) == k) {
+        items[i] = nullptr;
+        break;
+      }
+    }
+  }
+}
 
 // Field numbers of nri_api.proto (NRI's, append-only since v0.2).
 namespace field {
@@ -291,7 +288,11 @@ void AdjustmentSink::write_linux(Writer& lin) const {
   }
 }
 
-void AdjustmentSink::finish(std::string& out) const {
+void AdjustmentSink::finish(std::string& out) {
+  // The runtime replaces a node by path and a mount by destination, and one
+  // plugin may claim each once: the last of each is sent, at its own place.
+  keep_last_of_each(devices_, [](const ResolvedDeviceNode* n) { return std::string_view(n->path); });
+  keep_last_of_each(mounts_, [](const Mount* m) { return std::string_view(m->container_path); });
   append_fields(out, [this](auto& adjustment) { write_adjustment(adjustment); });
 }
 

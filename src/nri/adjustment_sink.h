@@ -48,9 +48,10 @@ class AdjustmentSink final : public EditSink {
   Status add_additional_gid(const PlannedGid& gid) override;
 
   // Appends the encoded ContainerAdjustment to `out` (fields without edits
-  // left out), written straight from the plan (wire.h). The sink keeps
+  // left out, each device path and mount destination once: the last),
+  // written straight from the plan (wire.h). The sink keeps
   // pointers into the plan: call it while the plan lives.
-  void finish(std::string& out) const;
+  void finish(std::string& out);
   // What was not carried, for the decision log ("mknod access to c 195:0").
   const std::vector<std::string>& not_carried() const { return not_carried_; }
 
@@ -63,24 +64,6 @@ class AdjustmentSink final : public EditSink {
     unsigned access;  // r 1, w 2, m 4
   };
 
-  // The latest slot of each key (a device path, a mount destination) in one
-  // flat table: a key is looked up once per edit, and nothing is allocated per key.
-  class KeySlots {
-   public:
-    // Records `key` at `slot`; returns the slot it had before, or kNone.
-    size_t replace(std::string_view key, size_t slot);
-    static constexpr size_t kNone = SIZE_MAX;
-
-   private:
-    struct Entry {
-      std::string_view key;
-      size_t slot = kNone;  // kNone: empty
-    };
-    void grow();
-    std::vector<Entry> table_;  // a power of two in size, at most half full
-    size_t used_ = 0;
-  };
-
   // The ContainerAdjustment fields.
   template <class Writer>
   void write_adjustment(Writer& adjustment) const;
@@ -90,12 +73,10 @@ class AdjustmentSink final : public EditSink {
 
   NriCapabilities caps_;
   std::vector<std::pair<std::string_view, std::string_view>> env_;  // key, value: each key once
-  std::vector<const ResolvedDeviceNode*> devices_;                  // each path once: a replaced one is null
-  KeySlots device_index_;                                           // path -> its slot in devices_
-  const ResolvedDeviceNode* last_node_ = nullptr;                   // the node a following cgroup rule belongs to
+  std::vector<const ResolvedDeviceNode*> devices_;  // in call order; finish() nulls all but the last of a path
+  const ResolvedDeviceNode* last_node_ = nullptr;   // the node a following cgroup rule belongs to
   std::vector<Rule> rules_;
-  std::vector<const Mount*> mounts_;  // each destination once: a replaced one is null
-  KeySlots mount_index_;              // destination -> its slot in mounts_
+  std::vector<const Mount*> mounts_;  // in call order; finish() nulls all but the last of a destination
   std::vector<std::pair<std::string_view, std::string_view>> net_devices_;  // host interface -> name
   std::vector<std::pair<int, const Hook*>> hooks_;                          // the Hooks field of its stage, the hook
   const IntelRdt* rdt_ = nullptr;
