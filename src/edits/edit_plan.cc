@@ -82,9 +82,10 @@ std::string file_type_name(const FileStat& st) {
 }  // namespace
 
 Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
+  const std::string& host_path = node.host_path.empty() ? node.path : node.host_path;
   ResolvedDeviceNode r;
   r.path = node.path;
-  r.host_path = node.host_path.empty() ? node.path : node.host_path;
+  r.host_path = host_path;
   r.type = node.type;
   r.major = node.major;
   r.minor = node.minor;
@@ -93,7 +94,7 @@ Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
   r.gid = node.gid;
   bool complete = !node.type.empty() && (node.major != 0 || node.type == "p");
 
-  auto st = fs.stat(r.host_path);
+  auto st = fs.stat(host_path);
   if (!st.ok()) {
     if (!complete) {
       Error e = std::move(st).error();
@@ -376,7 +377,8 @@ std::vector<AppliedEdit> explain_plan(const EditPlan& plan) {
       plan,
       [&](const PlannedDeviceNode& d) {
         const auto& n = d.node;
-        note(d.origin, "deviceNode", n.path + " (" + numbers(n.type, n.major, n.minor) + ") from " + n.host_path);
+        note(d.origin, "deviceNode",
+             n.path + " (" + numbers(n.type, n.major, n.minor) + ") from " + std::string(n.host_path));
         return Status();
       },
       [&](const PlannedCgroupRule& r) {

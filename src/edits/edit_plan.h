@@ -68,7 +68,7 @@ struct EditOrigin {
 // A device node with type, numbers and mode filled from the host node.
 struct ResolvedDeviceNode {
   std::string path;
-  std::string host_path;
+  std::string_view host_path;  // the spec's (for messages), which outlives the plan
   std::string type;
   int64_t major = 0;
   int64_t minor = 0;
