@@ -35,7 +35,7 @@ ContainerView nri_container_view(const pb::Container& container);
 
 class AdjustmentSink final : public EditSink {
  public:
-  explicit AdjustmentSink(NriCapabilities capabilities) : caps_(std::move(capabilities)) {}
+  explicit AdjustmentSink(NriCapabilities capabilities);
 
   Status set_env(const PlannedEnv& env) override;
   Status add_device_node(const PlannedDeviceNode& node) override;

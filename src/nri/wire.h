@@ -184,6 +184,7 @@ class WireWriter : public BasicWireWriter<wire::StringOut> {
 template <class Body>
 void append_fields(std::string& out, Body&& body) {
   std::vector<size_t> sizes;
+  sizes.reserve(256);
   BasicWireWriter<wire::CountOut> count{wire::CountOut(sizes)};
   body(count);
   size_t start = out.size();
