@@ -114,10 +114,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-
 std::string clean_path(std::string_view path) {
   if (path.empty()) return ".";
   bool rooted = path.front() == '/';

@@ -19,9 +19,10 @@ std::string quote_if_needed(std::string_view s);
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::vector<std::string_view> split(std::string_view s, char sep);
-bool is_alpha(char c);
-bool is_digit(char c);
-bool is_alnum(char c);
+// ASCII classes (no locale), inline: name checks call them for every character.
+inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 
 // Go's filepath.Clean for '/'-separated paths.
 std::string clean_path(std::string_view path);

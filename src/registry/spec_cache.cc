@@ -162,8 +162,14 @@ bool SpecCache::wait_for_change(Clock::time_point deadline) {
 
 Resolution SpecCache::resolve(const std::vector<std::string>& names, Clock::time_point deadline) {
   std::set<std::string> kinds;
+  std::string_view last_kind;  // the text before '=' of the last valid name, which is its kind
   for (const auto& n : names) {
-    if (auto q = parse_qualified_name(n); q.ok()) kinds.insert(q->kind());
+    std::string_view kind = std::string_view(n).substr(0, n.find('='));
+    if (!last_kind.empty() && kind == last_kind) continue;  // names of one kind usually come together
+    if (auto q = parse_qualified_name(n); q.ok()) {
+      kinds.insert(q->kind());
+      last_kind = kind;
+    }
   }
   // Files skipped as other kinds are read once their kind is wanted.
   if (registry_.want_kinds(kinds)) dirty_.everything = true;

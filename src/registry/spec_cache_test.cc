@@ -253,6 +253,21 @@ TEST_F(SpecCacheTest, ResolvingAnotherKindReadsTheFilesSkippedForIt) {
   EXPECT_TRUE(cache().resolve({"a.com/x=d"}, Clock::now()).complete());
 }
 
+// Every kind a request names is read, whatever the order of its names: names
+// of one kind together, kinds taking turns, a name that does not parse first.
+TEST_F(SpecCacheTest, ResolvingReadsTheKindOfEveryNameThatParses) {
+  write(low + "/a.yaml", spec_yaml("a.com/x", {"d", "e"}, "a"));
+  write(low + "/b.yaml", spec_yaml("b.com/y", {"d"}, "b"));
+  registry = std::make_unique<Registry>(fs, log, options);
+  registry->load({"c.com/z"});
+  Resolution r = cache().resolve({"b.com/y=bad_", "b.com/y=d", "a.com/x=d", "a.com/x=e", "b.com/y=d"}, Clock::now());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].device, "b.com/y=bad_");
+  ASSERT_EQ(r.devices.size(), 4u);
+  EXPECT_EQ(r.devices[0].qualified_name(), "b.com/y=d");
+  EXPECT_EQ(r.devices[2].qualified_name(), "a.com/x=e");
+}
+
 // A watch factory that fails as inotify_init1 does when the user's inotify
 // instances are used up.
 Result<std::unique_ptr<SpecWatch>> no_inotify(const std::vector<std::string>&, Logger&) {
