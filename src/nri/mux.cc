@@ -102,6 +102,14 @@ bool FrameSlices::build(uint32_t conn, std::initializer_list<std::string_view> p
   return fits;
 }
 
+void FrameSlices::append_unsent(std::string& out, size_t sent) const {
+  for (std::string_view s : *this) {
+    size_t skip = std::min(sent, s.size());
+    sent -= skip;
+    out.append(s.substr(skip));
+  }
+}
+
 Status MuxReader::feed(std::string_view bytes) {
   while (!bytes.empty()) {
     if (!in_payload_) {

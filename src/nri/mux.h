@@ -63,6 +63,9 @@ class FrameSlices {
   // False when the data needs more than kMaxFrames frames or comes in more
   // than kMaxPieces pieces (frame it with append_frames instead).
   bool build(uint32_t conn, std::initializer_list<std::string_view> pieces, size_t max_payload = kMaxSentPayload);
+  // Appends to `out` what follows the first `sent` bytes of the slices (what a
+  // write that took only `sent` bytes left to send).
+  void append_unsent(std::string& out, size_t sent) const;
   const std::string_view* begin() const { return slices_; }
   const std::string_view* end() const { return slices_ + count_; }
   size_t size() const { return count_; }

@@ -86,6 +86,21 @@ TEST_P(AppendFramesTest, SlicesAreTheFramedBytes) {
   EXPECT_EQ(joined, framed);
 }
 
+// Whatever part of the slices a write took, what is left is the rest of the framed bytes.
+TEST(FrameSlices, WhatAWriteLeftIsTheRestOfTheFramedBytes) {
+  std::string data = pattern(9000);
+  std::string_view a = std::string_view(data).substr(0, 10), b = std::string_view(data).substr(10);
+  std::string framed;
+  append_frames(framed, kPluginConn, {a, b});
+  FrameSlices slices;
+  ASSERT_TRUE(slices.build(kPluginConn, {a, b}));
+  for (size_t sent = 0; sent <= framed.size(); ++sent) {
+    std::string left = "queued";
+    slices.append_unsent(left, sent);
+    ASSERT_EQ(left, "queued" + framed.substr(sent)) << "after " << sent << " bytes";
+  }
+}
+
 TEST(FrameSlices, TooManyPiecesAreRefused) {
   FrameSlices slices;
   EXPECT_FALSE(slices.build(kPluginConn, {"1", "2", "3", "4", "5", "6", "7", "8", "9"}));

@@ -59,12 +59,7 @@ void Session::send_framed(uint32_t conn, std::initializer_list<std::string_view>
     n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);
   // An error other than a full socket comes again from flush(), which reports it.
-  auto sent = static_cast<size_t>(std::max<ssize_t>(n, 0));
-  for (std::string_view s : frames) {
-    size_t skip = std::min(sent, s.size());
-    sent -= skip;
-    out_.append(s.substr(skip));
-  }
+  frames.append_unsent(out_, static_cast<size_t>(std::max<ssize_t>(n, 0)));
 }
 
 uint32_t Session::call_runtime(std::string_view method, const std::string& payload) {

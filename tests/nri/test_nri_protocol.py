@@ -190,6 +190,26 @@ class LargeMessages(nritest.TestCase):
         self.assertGreater(max(p.runtime.plugin_frames), 4000)
         self.assertLessEqual(max(p.runtime.plugin_frames), nh.MAX_FRAME)
 
+    def test_pipelined_replies_beyond_the_socket_buffer_arrive_whole(self):
+        # The runtime sends every call before it reads a reply, so the plugin's
+        # replies pile up in the socket and in its queue. The error quotes the
+        # name twice: names of up to 30000 characters give replies of up to
+        # 64 KiB, which go out in one sendmsg when nothing is queued; the
+        # 100000 ones go through the queue, and the ones after them too.
+        p = self.start_ready()
+        sizes = [30000, 25000, 1500, 30000, 20000, 30000, 50, 30000, 25000, 100000, 2500, 30000] * 2
+        calls = []
+        for i, n in enumerate(sizes):
+            bad = "vendor.example/gpu=" + chr(ord("a") + i % 26) * n + "!"
+            request = nh.api.CreateContainerRequest(pod=nh.pod(), container=nh.container(
+                annotations={"cdi.k8s.io/big": bad}))
+            calls.append((p.runtime.send_request("CreateContainer", request), bad))
+        for stream, bad in calls:
+            r = p.runtime.wait_reply(stream, timeout=30)
+            self.assertNotEqual(r.code, nh.OK)
+            self.assertIn(bad[:-1], r.message)
+        self.assertLessEqual(max(p.runtime.plugin_frames), nh.MAX_FRAME)
+
 
 class Config(nritest.TestCase):
     def test_unknown_key_fails_configure_with_a_clear_line(self):
