@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -57,11 +58,12 @@ class StringOut {
   std::string& s_;
 };
 
-// Stores at a cursor into room the caller made (exactly as many bytes as counted).
+// Stores at a cursor into room the caller made, [at, end): exactly as many
+// bytes as counted (append_fields checks that the passes agreed).
 class ArrayOut {
  public:
   static constexpr bool kCounting = false;
-  explicit ArrayOut(char* at) : at_(at) {}
+  ArrayOut(char* at, char* end) : at_(at), end_(end) {}
   void byte(char b) { *at_++ = b; }
   void bytes(std::string_view v) {
     if (!v.empty()) std::memcpy(at_, v.data(), v.size());
@@ -74,9 +76,11 @@ class ArrayOut {
     }
     at_ += encode_varint(value, at_);
   }
+  bool full() const { return at_ == end_; }
 
  private:
   char* at_;
+  char* end_;
 };
 
 // Counts, and notes the length of each nested message in `sizes` in the
@@ -160,6 +164,7 @@ class BasicWireWriter {
   }
   // The bytes counted so far (a counting writer).
   size_t size() const { return out_.size(); }
+  const Out& out() const { return out_; }
 
  private:
   static constexpr int kVarint = 0;
@@ -189,8 +194,11 @@ void append_fields(std::string& out, Body&& body) {
   body(count);
   size_t start = out.size();
   out.resize(start + count.size());
-  BasicWireWriter<wire::ArrayOut> writer(wire::ArrayOut(out.data() + start), sizes.data());
+  wire::ArrayOut room(out.data() + start, out.data() + out.size());
+  BasicWireWriter<wire::ArrayOut> writer(room, sizes.data());
   body(writer);
+  // The passes wrote different bytes: a bug in `body`; stop before they are used.
+  if (!writer.out().full()) std::abort();
 }
 
 }  // namespace cdi::nri

@@ -128,5 +128,13 @@ TEST(WireWriter, AppendFieldsMatchesFieldByField) {
   EXPECT_EQ(empty, "");
 }
 
+// A body that writes other bytes the second time is a bug: it stops the process
+// rather than send a message whose lengths lie.
+TEST(WireWriterDeathTest, AppendFieldsStopsWhenThePassesDisagree) {
+  auto differs = [calls = 0](auto& w) mutable { w.string(1, ++calls == 1 ? "counted" : "short"); };
+  std::string out;
+  EXPECT_DEATH(append_fields(out, differs), "");
+}
+
 }  // namespace
 }  // namespace cdi::nri
