@@ -16,6 +16,13 @@ workload's OCI config (tests/nri/runtime_apply.py), so both paths inject the sam
 - hook: bench/spawn_bench.cc times whole `cdi-hook hook` processes on the same OCI config (with its kind
   index warm), as bench/run.sh does.
 
+Each case runs twice: as scheduled (the plugin and the runtime's side on whichever CPUs the kernel
+picks) and pinned to one CPU (taskset: the two wake each other on the same CPU). Beside them, the
+machine's floor for the same exchange: bench/pingpong.cc, two processes passing the request's and
+the answer's sizes over a Unix socket with no work at all, as scheduled and pinned. On a VM whose idle
+vCPUs halt (the guest's halt polling off), each message to an idle vCPU goes through the hypervisor:
+the floor shows it, and the script prints the guest's halt-polling setting when it has one.
+
 Columns: round-trip percentiles; the plugin's CPU time per request (user + system from /proc, which
 leaves out time spent waiting for a CPU: steadier than wall time on a busy machine).
 Targets (printed PASS/FAIL): nri median <= 100 us and p99 <= 1 ms for both spec dirs; plugin RSS after
@@ -61,8 +68,11 @@ def main():
     client = os.path.join(build, "src", "nri", "nri_bench")
     hook = os.path.join(build, "src", "cdi-hook")
     spawn_bench = os.path.join(ROOT, "build", "bench", "spawn_bench")
+    pingpong = os.path.join(ROOT, "build", "bench", "pingpong")
     os.makedirs(os.path.dirname(spawn_bench), exist_ok=True)
     run(["g++", "-std=c++20", "-O2", "-o", spawn_bench, os.path.join(ROOT, "bench", "spawn_bench.cc")])
+    run(["g++", "-std=c++20", "-O2", "-o", pingpong, os.path.join(ROOT, "bench", "pingpong.cc")])
+    pin = ["taskset", "-c", str(max(os.sched_getaffinity(0)))]
 
     os.environ.setdefault("CDI_NRI_PROTO_OUT", os.path.join(build, "tests", "nri-proto", "bench"))
     import harness as nh
@@ -87,11 +97,20 @@ def main():
             with open(os.path.join(d, "plugin.conf"), "w") as f:
                 f.write("spec-dir = %s\nlog-level = warning\nlog-file = %s\n" % (os.path.join(d, "cdi"),
                                                                                 os.path.join(d, "plugin.log")))
-            print("== nri: %s, %d requests" % (case, a.runs), file=sys.stderr)
-            out = run(["nice", "-n", nice, client, "--plugin", plugin, "--config", os.path.join(d, "plugin.conf"),
-                       "--request", os.path.join(d, "request.bin"), "-n", str(a.runs), "-w", str(a.warmup),
-                       "--name", "nri-" + case], capture_output=True, text=True).stdout
-            results["nri-" + case] = fields(out.strip())
+            for placement, prefix in (("", []), ("-pinned", pin)):
+                print("== nri: %s%s, %d requests" % (case, placement, a.runs), file=sys.stderr)
+                out = run(prefix + ["nice", "-n", nice, client, "--plugin", plugin, "--config",
+                                    os.path.join(d, "plugin.conf"), "--request", os.path.join(d, "request.bin"),
+                                    "-n", str(a.runs), "-w", str(a.warmup), "--name", "nri-" + case],
+                          capture_output=True, text=True).stdout
+                results["nri-" + case + placement] = fields(out.strip())
+            if case == "one":
+                sizes = ["--request", str(os.path.getsize(os.path.join(d, "request.bin"))),
+                         "--answer", results["nri-one"]["reply_bytes"]]
+                for placement, prefix in (("", []), ("-pinned", pin)):
+                    out = run(prefix + ["nice", "-n", nice, pingpong, "-n", str(a.runs), "-w", str(a.warmup)] + sizes,
+                              capture_output=True, text=True).stdout
+                    results["floor" + placement] = fields(out.strip())
             cache = os.path.join(d, "cache")
             os.mkdir(cache, 0o700)
             cmd = [hook, "hook", "--spec-dir", os.path.join(d, "cdi"), "--cache-dir", cache]
@@ -117,17 +136,28 @@ def report(r, a):
     print("| case | median | p90 | p99 | max | plugin CPU | target | |")
     print("|---|---|---|---|---|---|---|---|")
     for case, label in (("one", "1 spec"), ("many", "1 + 200 unrelated 32 KB specs")):
-        n = r["nri-" + case]
-        med, p99 = float(n["median_us"]), float(n["p99_us"])
-        ok = med <= 100 and p99 <= 1000
-        print("| cdi-hook-nri, %s | %.0f us | %.0f us | %.0f us | %.1f ms | %.0f us | median <= 100 us, p99 <= 1 ms "
-              "| %s |" % (label, med, float(n["p90_us"]), p99, float(n["max_us"]) / 1000, float(n["plugin_cpu_us"]),
-                          "PASS" if ok else "FAIL"))
+        for placement, where in (("", ""), ("-pinned", ", pinned to one CPU")):
+            n = r["nri-" + case + placement]
+            med, p99 = float(n["median_us"]), float(n["p99_us"])
+            ok = med <= 100 and p99 <= 1000
+            print("| cdi-hook-nri, %s%s | %.0f us | %.0f us | %.0f us | %.1f ms | %.0f us | median <= 100 us, "
+                  "p99 <= 1 ms | %s |" % (label, where, med, float(n["p90_us"]), p99, float(n["max_us"]) / 1000,
+                                          float(n["plugin_cpu_us"]), "PASS" if ok else "FAIL"))
+    for placement, where in (("", ""), ("-pinned", ", pinned to one CPU")):
+        f = r["floor" + placement]
+        print("| floor: the same bytes between two processes, no work%s | %.0f us | %.0f us | %.0f us | | | "
+              "(the machine's share) | |" % (where, float(f["median_us"]), float(f["p90_us"]), float(f["p99_us"])))
     for case, label in (("one", "1 spec"), ("many", "1 + 200 specs")):
         h = r["hook-" + case]
         print("| cdi-hook hook (whole process), %s | %.2f ms | | | | %.2f ms | (for comparison) | |" % (
             label, float(h["median_ms"]), float(h["cpu_ms"])))
     print()
+    haltpoll = "/sys/module/haltpoll/parameters/guest_halt_poll_ns"
+    if os.path.exists(haltpoll):
+        with open(haltpoll) as f:
+            ns = f.read().strip()
+        print("guest halt polling: guest_halt_poll_ns=%s%s" % (
+            ns, " (off: every message to an idle vCPU wakes it through the hypervisor)" if ns == "0" else ""))
     for case in ("one", "many"):
         n = r["nri-" + case]
         rss = int(n["rss_end_kb"])
