@@ -2,7 +2,7 @@
 // side played by this program (the plugin's own mux and ttrpc code, the
 // project's .proto), timed per request.
 //
-//   nri_bench --plugin PATH --config FILE --request FILE [-n RUNS] [-w WARMUP] [--name NAME]
+//   nri_bench --plugin PATH --config FILE --request FILE [-n RUNS] [-w WARMUP] [--gap-us US] [--name NAME]
 //
 // The plugin is started as a runtime starts a pre-registered plugin: no
 // arguments, NRI_PLUGIN_SOCKET=3 (a socketpair end), NRI_PLUGIN_NAME and
@@ -11,7 +11,9 @@
 // CreateContainerRequest (bench/nri_bench.py writes it from an OCI config).
 // After RegisterPlugin, Configure and Synchronize, WARMUP requests, then RUNS
 // timed ones, one at a time: CLOCK_MONOTONIC from the first byte written to
-// the last byte of the reply read. Every reply must be OK.
+// the last byte of the reply read; with --gap-us, a sleep of US microseconds
+// before each (requests that find the plugin idle, as on a real node). Every
+// reply must be OK.
 //
 // Output, one line: name=NAME runs= median_us= p90_us= p99_us= max_us= mean_us=
 // reply_bytes= plugin_cpu_us= (the plugin's CPU time per timed request) rss_warm_kb= (VmRSS after the warm-up)
@@ -146,7 +148,7 @@ class Runtime {
 
 int main(int argc, char** argv) {
   std::string plugin, config_path, request_path, name = "nri";
-  int runs = 10000, warmup = 200;
+  int runs = 10000, warmup = 200, gap_us = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -163,6 +165,8 @@ int main(int argc, char** argv) {
       runs = std::atoi(value().c_str());
     } else if (a == "-w") {
       warmup = std::atoi(value().c_str());
+    } else if (a == "--gap-us") {
+      gap_us = std::atoi(value().c_str());
     } else if (a == "--name") {
       name = value();
     } else {
@@ -170,7 +174,7 @@ int main(int argc, char** argv) {
     }
   }
   if (plugin.empty() || request_path.empty() || runs <= 0) {
-    die("usage: nri_bench --plugin PATH --config FILE --request FILE [-n RUNS] [-w WARMUP] [--name NAME]");
+    die("usage: nri_bench --plugin PATH --config FILE --request FILE [-n RUNS] [-w WARMUP] [--gap-us US] [--name NAME]");
   }
   std::string config = config_path.empty() ? "" : read_file(config_path);
   std::string request = read_file(request_path);
@@ -217,6 +221,7 @@ int main(int argc, char** argv) {
   std::vector<double> us;
   us.reserve(static_cast<size_t>(runs));
   for (int i = 0; i < runs; ++i) {
+    if (gap_us > 0) ::usleep(static_cast<useconds_t>(gap_us));
     double t0 = now_us();
     auto r = rt.call("CreateContainer", request);
     double t1 = now_us();

@@ -16,12 +16,14 @@ workload's OCI config (tests/nri/runtime_apply.py), so both paths inject the sam
 - hook: bench/spawn_bench.cc times whole `cdi-hook hook` processes on the same OCI config (with its kind
   index warm), as bench/run.sh does.
 
-Each case runs twice: as scheduled (the plugin and the runtime's side on whichever CPUs the kernel
+Each case runs back to back twice: as scheduled (the plugin and the runtime's side on whichever CPUs the kernel
 picks) and pinned to one CPU (taskset: the two wake each other on the same CPU). Beside them, the
 machine's floor for the same exchange: bench/pingpong.cc, two processes passing the request's and
 the answer's sizes over a Unix socket with no work at all, as scheduled and pinned. On a VM whose idle
 vCPUs halt (the guest's halt polling off), each message to an idle vCPU goes through the hypervisor:
-the floor shows it, and the script prints the guest's halt-polling setting when it has one.
+the floor shows it, and the script prints the guest's halt-polling setting when it has one. Last,
+the 1-spec case with requests --gap-us apart (default 1000 us), pinned, and its floor: the plugin's
+CPU idles between requests, as on a node, where containers start now and then.
 
 Columns: round-trip percentiles; the plugin's CPU time per request (user + system from /proc, which
 leaves out time spent waiting for a CPU: steadier than wall time on a busy machine).
@@ -54,6 +56,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", type=int, default=10000, help="timed CreateContainer calls per case")
     p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--gap-us", type=int, default=1000, help="the spacing of the last case's requests")
+    p.add_argument("--gap-runs", type=int, default=3000, help="timed requests of the spaced case")
     p.add_argument("--hook-runs", type=int, default=300, help="timed cdi-hook hook runs per case")
     p.add_argument("--keep", action="store_true", help="keep the generated workload")
     a = p.parse_args()
@@ -111,6 +115,14 @@ def main():
                     out = run(prefix + ["nice", "-n", nice, pingpong, "-n", str(a.runs), "-w", str(a.warmup)] + sizes,
                               capture_output=True, text=True).stdout
                     results["floor" + placement] = fields(out.strip())
+                gap = ["-n", str(a.gap_runs), "-w", "200", "--gap-us", str(a.gap_us)]
+                print("== nri: one, pinned, %d requests %d us apart" % (a.gap_runs, a.gap_us), file=sys.stderr)
+                out = run(pin + ["nice", "-n", nice, client, "--plugin", plugin, "--config",
+                                 os.path.join(d, "plugin.conf"), "--request", os.path.join(d, "request.bin"),
+                                 "--name", "nri-spaced"] + gap, capture_output=True, text=True).stdout
+                results["nri-spaced"] = fields(out.strip())
+                out = run(pin + ["nice", "-n", nice, pingpong] + sizes + gap, capture_output=True, text=True).stdout
+                results["floor-spaced"] = fields(out.strip())
             cache = os.path.join(d, "cache")
             os.mkdir(cache, 0o700)
             cmd = [hook, "hook", "--spec-dir", os.path.join(d, "cdi"), "--cache-dir", cache]
@@ -147,6 +159,13 @@ def report(r, a):
         f = r["floor" + placement]
         print("| floor: the same bytes between two processes, no work%s | %.0f us | %.0f us | %.0f us | | | "
               "(the machine's share) | |" % (where, float(f["median_us"]), float(f["p90_us"]), float(f["p99_us"])))
+    n, f = r["nri-spaced"], r["floor-spaced"]
+    print("| cdi-hook-nri, 1 spec, pinned, requests %d us apart | %.0f us | %.0f us | %.0f us | %.1f ms | %.0f us | "
+          "(the plugin idle between requests) | |" % (a.gap_us, float(n["median_us"]), float(n["p90_us"]),
+                                                      float(n["p99_us"]), float(n["max_us"]) / 1000,
+                                                      float(n["plugin_cpu_us"])))
+    print("| floor, pinned, %d us apart | %.0f us | %.0f us | %.0f us | | | (the machine's share) | |" % (
+        a.gap_us, float(f["median_us"]), float(f["p90_us"]), float(f["p99_us"])))
     for case, label in (("one", "1 spec"), ("many", "1 + 200 specs")):
         h = r["hook-" + case]
         print("| cdi-hook hook (whole process), %s | %.2f ms | | | | %.2f ms | (for comparison) | |" % (

@@ -1,11 +1,12 @@
 // pingpong: the machine's floor for a request/answer between two processes
 // over a Unix stream socket, the transport NRI uses.
 //
-//   pingpong [-n RUNS] [-w WARMUP] [--request BYTES] [--answer BYTES] [--name NAME]
+//   pingpong [-n RUNS] [-w WARMUP] [--request BYTES] [--answer BYTES] [--gap-us US] [--name NAME]
 //
 // A child answers each request of REQUEST bytes with ANSWER bytes and does
 // nothing else; the parent times each round trip (CLOCK_MONOTONIC) from its
-// first byte written to the answer's last byte read. What this costs is what
+// first byte written to the answer's last byte read (with --gap-us, after a
+// sleep of US microseconds before each). What this costs is what
 // any plugin pays on top of its own work: two wake-ups, the copies, the
 // scheduler. Run it as the NRI benchmark runs its client (pinned to one CPU or
 // not) to tell the plugin's share from the machine's. Prints one line of
@@ -45,14 +46,14 @@ bool read_all(int fd, char* p, size_t n) {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: pingpong [-n RUNS] [-w WARMUP] [--request BYTES] [--answer BYTES] [--name NAME]\n");
+  std::fprintf(stderr, "usage: pingpong [-n RUNS] [-w WARMUP] [--request BYTES] [--answer BYTES] [--gap-us US] [--name NAME]\n");
   std::exit(2);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t runs = 10000, warmup = 500, request = 1, answer = 1;
+  size_t runs = 10000, warmup = 500, request = 1, answer = 1, gap_us = 0;
   std::string name = "pingpong";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
     else if (a == "-w") warmup = std::strtoul(v, nullptr, 10);
     else if (a == "--request") request = std::strtoul(v, nullptr, 10);
     else if (a == "--answer") answer = std::strtoul(v, nullptr, 10);
+    else if (a == "--gap-us") gap_us = std::strtoul(v, nullptr, 10);
     else if (a == "--name") name = v;
     else usage();
   }
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
   std::vector<double> us;
   us.reserve(runs);
   for (size_t i = 0; i < warmup + runs; ++i) {
+    if (gap_us > 0) ::usleep(static_cast<useconds_t>(gap_us));
     auto start = std::chrono::steady_clock::now();
     if (!write_all(sv[0], buffer.data(), request) || !read_all(sv[0], buffer.data(), answer)) {
       std::fprintf(stderr, "pingpong: the child went away\n");
