@@ -174,7 +174,8 @@ int main(int argc, char** argv) {
     }
   }
   if (plugin.empty() || request_path.empty() || runs <= 0) {
-    die("usage: nri_bench --plugin PATH --config FILE --request FILE [-n RUNS] [-w WARMUP] [--gap-us US] [--name NAME]");
+    die("usage: nri_bench --plugin PATH --config FILE --request FILE [-n RUNS] [-w WARMUP] [--gap-us US] [--name "
+        "NAME]");
   }
   std::string config = config_path.empty() ? "" : read_file(config_path);
   std::string request = read_file(request_path);

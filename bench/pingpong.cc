@@ -46,7 +46,8 @@ bool read_all(int fd, char* p, size_t n) {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: pingpong [-n RUNS] [-w WARMUP] [--request BYTES] [--answer BYTES] [--gap-us US] [--name NAME]\n");
+  std::fprintf(
+      stderr, "usage: pingpong [-n RUNS] [-w WARMUP] [--request BYTES] [--answer BYTES] [--gap-us US] [--name NAME]\n");
   std::exit(2);
 }
 
@@ -59,13 +60,20 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (i + 1 >= argc) usage();
     const char* v = argv[++i];
-    if (a == "-n") runs = std::strtoul(v, nullptr, 10);
-    else if (a == "-w") warmup = std::strtoul(v, nullptr, 10);
-    else if (a == "--request") request = std::strtoul(v, nullptr, 10);
-    else if (a == "--answer") answer = std::strtoul(v, nullptr, 10);
-    else if (a == "--gap-us") gap_us = std::strtoul(v, nullptr, 10);
-    else if (a == "--name") name = v;
-    else usage();
+    if (a == "-n")
+      runs = std::strtoul(v, nullptr, 10);
+    else if (a == "-w")
+      warmup = std::strtoul(v, nullptr, 10);
+    else if (a == "--request")
+      request = std::strtoul(v, nullptr, 10);
+    else if (a == "--answer")
+      answer = std::strtoul(v, nullptr, 10);
+    else if (a == "--gap-us")
+      gap_us = std::strtoul(v, nullptr, 10);
+    else if (a == "--name")
+      name = v;
+    else
+      usage();
   }
   if (runs == 0 || request == 0 || answer == 0) usage();
   int sv[2];
@@ -102,7 +110,9 @@ int main(int argc, char** argv) {
   int status = 0;
   ::waitpid(child, &status, 0);
   std::sort(us.begin(), us.end());
-  auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))]; };
+  auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(q * static_cast<double>(us.size())))];
+  };
   std::printf("name=%s runs=%zu request_bytes=%zu answer_bytes=%zu median_us=%.1f p90_us=%.1f p99_us=%.1f\n",
               name.c_str(), runs, request, answer, at(0.5), at(0.9), at(0.99));
   return 0;
