@@ -119,8 +119,12 @@ Reply Plugin::configure(std::string_view payload) {
   }
   runtime_name_ = request.runtime_name();
   runtime_version_ = request.runtime_version();
-  request_timeout_ =
-      std::chrono::milliseconds(request.request_timeout() > 0 ? request.request_timeout() : kDefaultRequestTimeoutMs);
+  // Runtimes before NRI v0.7 (containerd 1.7.0-1.7.25) send 0: the plugin
+  // cannot learn a timeout set below the default, and a reply later than it
+  // makes such a runtime close the plugin and create the container without
+  // its devices. The log says the value is assumed, so `wait` can be lowered.
+  bool timeout_sent = request.request_timeout() > 0;
+  request_timeout_ = std::chrono::milliseconds(timeout_sent ? request.request_timeout() : kDefaultRequestTimeoutMs);
   auto support = cdi_devices_support(runtime_name_, runtime_version_);
   auto capabilities = nri_capabilities(runtime_name_, runtime_version_, request.nri_version());
   auto references = use_cdi_references(options.cdi_mode, support, runtime_name_, runtime_version_);
@@ -138,7 +142,8 @@ Reply Plugin::configure(std::string_view payload) {
   logger_.info("configured by " + describe_support(runtime_name_, runtime_version_, support) + " (" +
                capabilities_.describe() + "); cdi-mode " + std::string(cdi_mode_name(options_.cdi_mode)) +
                ": answering with " + (references_ ? "CDI device names" : "raw edits") + "; request timeout " +
-               std::to_string(request_timeout_.count()) + " ms, wait up to " +
+               std::to_string(request_timeout_.count()) + " ms" +
+               (timeout_sent ? "" : " (not sent by the runtime: its default assumed)") + ", wait up to " +
                std::to_string(effective_wait().count()) + " ms; spec dirs " + dirs);
   if (options_.cdi_mode == CdiMode::reference && support == CdiDevicesSupport::needs_enable_cdi) {
     logger_.warn("cdi-mode reference: the runtime drops the device names unless enable_cdi = true in its CRI config");
