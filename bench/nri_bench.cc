@@ -10,8 +10,9 @@
 // text handed over in ConfigureRequest.config; FILE of --request a serialized
 // CreateContainerRequest (bench/nri_bench.py writes it from an OCI config).
 // After RegisterPlugin, Configure and Synchronize, WARMUP requests, then RUNS
-// timed ones, one at a time: CLOCK_MONOTONIC from the first byte written to
-// the last byte of the reply read; with --gap-us, a sleep of US microseconds
+// timed ones, one at a time: CLOCK_MONOTONIC from the request's encoding (the
+// ttrpc envelope and mux frames) to the reply read and decoded (its status;
+// about 2 us of the span); with --gap-us, a sleep of US microseconds
 // before each (requests that find the plugin idle, as on a real node). Every
 // reply must be OK.
 //

@@ -11,7 +11,7 @@ workload's OCI config (tests/nri/runtime_apply.py), so both paths inject the sam
 - nri: build/release/src/nri/nri_bench (the runtime's side in C++, the plugin's own mux and ttrpc code)
   starts cdi-hook-nri as a runtime starts a pre-registered plugin, configures it (runtime containerd
   2.2.1, request timeout 2 s), and times --runs CreateContainer calls one at a time after a warm-up, from
-  the first byte written to the last byte of the reply read. It reads the plugin's VmRSS after the
+  the request's encoding (ttrpc envelope, mux frames) to the reply read and its status decoded. It reads the plugin's VmRSS after the
   warm-up and after the timed runs.
 - hook: bench/spawn_bench.cc times whole `cdi-hook hook` processes on the same OCI config (with its kind
   index warm), as bench/run.sh does.

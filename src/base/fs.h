@@ -96,6 +96,9 @@ class Fs {
   virtual int64_t now_ns() const = 0;
   // Drops cached directory handles, so a directory replaced since is seen anew.
   virtual void forget_handles() {}
+  // True when stat() answers from memory and gives the same answer for a path
+  // until the caller's next request: callers then need no cache of their own.
+  virtual bool keeps_stats() const { return false; }
 };
 
 class RealFs final : public Fs {
@@ -147,6 +150,7 @@ class ForwardingFs : public Fs {
   uint32_t euid() const override { return inner_.euid(); }
   int64_t now_ns() const override { return inner_.now_ns(); }
   void forget_handles() override { inner_.forget_handles(); }
+  bool keeps_stats() const override { return inner_.keeps_stats(); }
 
  private:
   Fs& inner_;

@@ -45,6 +45,8 @@ class WatchedStatFs final : public ForwardingFs {
   void refresh();
 
   Result<FileStat> stat(const std::string& path) override;
+  // Kept answers change only in refresh(), between requests.
+  bool keeps_stats() const override { return caching(); }
 
   bool caching() const { return inotify_fd_ >= 0 && mounts_fd_ >= 0; }
   size_t paths() const { return kept_.size(); }

@@ -147,17 +147,20 @@ std::vector<size_t> mount_order(const std::vector<std::string_view>& destination
 namespace {
 
 // Stats each host path once per plan: `all` plus each GPU names the same
-// nodes again. Everything else goes straight to the real seam.
+// nodes again. Everything else goes straight to the real seam, and so does
+// stat() when the seam keeps its answers itself (the NRI plugin's).
 class StatOnce final : public ForwardingFs {
  public:
-  explicit StatOnce(Fs& fs) : ForwardingFs(fs) {}
+  explicit StatOnce(Fs& fs) : ForwardingFs(fs), direct_(fs.keeps_stats()) {}
   Result<FileStat> stat(const std::string& path) override {
+    if (direct_) return ForwardingFs::stat(path);
     auto it = cache_.find(path);
     if (it == cache_.end()) it = cache_.emplace(path, ForwardingFs::stat(path)).first;
     return it->second;
   }
 
  private:
+  bool direct_;
   std::unordered_map<std::string, Result<FileStat>> cache_;
 };
 

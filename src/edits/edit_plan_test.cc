@@ -116,6 +116,29 @@ TEST(EditPlan, HostNodesAreStatedOncePerPlan) {
   EXPECT_EQ(p->cgroup_rules.size(), 4u);
 }
 
+// An Fs that says it keeps its stat answers, counting the stats that reach it.
+class KeepingFs final : public ForwardingFs {
+ public:
+  using ForwardingFs::ForwardingFs;
+  bool keeps_stats() const override { return true; }
+};
+
+TEST(EditPlan, AnFsThatKeepsStatsIsAskedDirectly) {
+  FakeFs fs;
+  fs.add_char_device("/dev/gpu0", 195, 0);
+  fs.add_char_device("/dev/ctl", 195, 255);
+  KeepingFs keeping(fs);
+  Spec s = make_spec({device("all", {.device_nodes = {node("/dev/gpu0"), node("/dev/ctl")}}),
+                      device("0", {.device_nodes = {node("/dev/gpu0"), node("/dev/ctl")}})});
+  int before = fs.stat_count;
+  auto p = plan(s, keeping);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(fs.stat_count - before, 4);  // no second cache in front of it
+  ASSERT_EQ(p->device_nodes.size(), 4u);
+  EXPECT_EQ(p->device_nodes[2].node.major, 195);
+  EXPECT_EQ(p->device_nodes[3].node.minor, 255);
+}
+
 struct OwnerCase {
   const char* name;
   std::optional<uint32_t> view_uid, view_gid;
