@@ -6,11 +6,17 @@ namespace {
 
 // An error about the planned edit names where it came from; one about the
 // target's own data (it has a context) or already located stays as it is.
-Status located(Status st, const EditOrigin& origin) {
-  if (st.ok()) return st;
+[[gnu::cold, gnu::noinline]] Status locate_failure(Status st, const EditOrigin& origin) {
   Error e = std::move(st).error();
   if (e.file.empty() && e.context.empty()) return origin.locate(std::move(e));
   return e;
+}
+
+// Every edit of a request passes here: the success path stays inline.
+inline Status located(Status st, const EditOrigin& origin) {
+  if (st.ok()) [[likely]]
+    return st;
+  return locate_failure(std::move(st), origin);
 }
 
 }  // namespace
