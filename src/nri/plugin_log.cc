@@ -8,6 +8,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "nri/syslog_client.h"
+
 namespace cdi::nri {
 
 namespace {
@@ -30,42 +32,38 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
   return spdlog::level::info;
 }
 
-// syslog(3) with the ident opened once for the process: the logger is rebuilt
-// when Configure brings options, and closelog() from an old sink would reset
-// the ident of the new one.
+// Lines to syslog/journald through the plugin's own client
+// (nri/syslog_client.h: never blocks, cheap while no daemon listens).
 class SyslogSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
-  explicit SyslogSink(const std::string& ident) {
-    static const std::string* opened = nullptr;
-    if (!opened) {
-      opened = new std::string(ident);  // openlog keeps the pointer: it must live as long as the process
-      ::openlog(opened->c_str(), LOG_PID, LOG_DAEMON);
-    }
-  }
+  SyslogSink(const std::string& ident, const std::string& path) : client_(ident, path) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    int priority = LOG_INFO;
+    int severity = LOG_INFO;
     switch (msg.level) {
       case spdlog::level::trace:
       case spdlog::level::debug:
-        priority = LOG_DEBUG;
+        severity = LOG_DEBUG;
         break;
       case spdlog::level::warn:
-        priority = LOG_WARNING;
+        severity = LOG_WARNING;
         break;
       case spdlog::level::err:
-        priority = LOG_ERR;
+        severity = LOG_ERR;
         break;
       case spdlog::level::critical:
-        priority = LOG_CRIT;
+        severity = LOG_CRIT;
         break;
       default:
         break;
     }
-    ::syslog(priority, "%.*s", static_cast<int>(msg.payload.size()), msg.payload.data());
+    client_.send(severity, std::string_view(msg.payload.data(), msg.payload.size()));
   }
   void flush_() override {}
+
+ private:
+  SyslogClient client_;
 };
 
 }  // namespace
@@ -88,7 +86,7 @@ Result<std::unique_ptr<PluginLogger>> PluginLogger::create(LogLevel level, const
       list.push_back(file);
     }
     if (sinks.syslog) {
-      list.push_back(std::make_shared<SyslogSink>(sinks.ident));
+      list.push_back(std::make_shared<SyslogSink>(sinks.ident, sinks.syslog_path));
     }
     if (sinks.to_stderr) {
       auto err = std::make_shared<spdlog::sinks::stderr_sink_st>();

@@ -1,6 +1,7 @@
 // Where the plugin's log goes: stderr (external launch, e.g. under systemd or
 // in a pod), a file (--log-file), syslog/journald (--syslog; the default when
-// the runtime starts the plugin, which gives it no stderr). spdlog's sinks.
+// the runtime starts the plugin, which gives it no stderr). spdlog's sinks;
+// syslog through nri/syslog_client.h.
 #pragma once
 
 #include <memory>
@@ -15,6 +16,7 @@ struct LogSinks {
   bool to_stderr = false;
   std::string file;     // empty: none
   bool syslog = false;  // LOG_DAEMON, ident `ident`, with the pid
+  std::string syslog_path = "/dev/log";
   std::string ident = "cdi-hook-nri";
 };
 
