@@ -115,10 +115,14 @@ Result<int> connect_socket(const std::string& path) {
   return fd;
 }
 
-SessionOptions session_options(const Launch& launch, const Plugin& plugin, const std::string& health_file) {
+SessionOptions session_options(const Launch& launch, const Plugin& plugin, const std::string& health_file,
+                               SwitchingLogger& logger) {
   SessionOptions s;
   s.plugin_name = launch.plugin_name;
   s.plugin_idx = launch.plugin_idx;
+  // The lines of a request are written once its answer is sent: the runtime does not wait for the log.
+  s.on_serve = [&logger] { logger.hold(); };
+  s.on_served = [&logger] { logger.release(); };
   if (!health_file.empty()) {
     s.tick = kTick;
     s.on_tick = [&plugin, health_file] {
@@ -128,7 +132,7 @@ SessionOptions session_options(const Launch& launch, const Plugin& plugin, const
   return s;
 }
 
-int run_pre_registered(Plugin& plugin, const Launch& launch, Logger& logger, const std::string& health_file) {
+int run_pre_registered(Plugin& plugin, const Launch& launch, SwitchingLogger& logger, const std::string& health_file) {
   const char* fd_text = env(kEnvPluginSocket);
   int fd = -1;
   if (!fd_text || std::sscanf(fd_text, "%d", &fd) != 1 || fd < 0) {
@@ -145,7 +149,7 @@ int run_pre_registered(Plugin& plugin, const Launch& launch, Logger& logger, con
               std::to_string(fd));
   write_health(health_file, "connected");
   plugin.begin_session();
-  Session session(fd, plugin, logger, session_options(launch, plugin, health_file));
+  Session session(fd, plugin, logger, session_options(launch, plugin, health_file, logger));
   auto end = session.run();
   ::close(fd);
   if (!end.ok()) {
@@ -157,7 +161,7 @@ int run_pre_registered(Plugin& plugin, const Launch& launch, Logger& logger, con
   return kExitOk;
 }
 
-int run_external(Plugin& plugin, const Launch& launch, Logger& logger, const PluginOptions& options) {
+int run_external(Plugin& plugin, const Launch& launch, SwitchingLogger& logger, const PluginOptions& options) {
   auto backoff = kFirstBackoff;
   int attempts_at_cap = 0;
   for (;;) {
@@ -175,7 +179,7 @@ int run_external(Plugin& plugin, const Launch& launch, Logger& logger, const Plu
     logger.info("connected to " + options.socket);
     write_health(options.health_file, "connected");
     plugin.begin_session();
-    Session session(*fd, plugin, logger, session_options(launch, plugin, options.health_file));
+    Session session(*fd, plugin, logger, session_options(launch, plugin, options.health_file, logger));
     auto end = session.run();
     ::close(*fd);
     if (plugin.refused()) return kExitFailure;

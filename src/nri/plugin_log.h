@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/error.h"
 #include "base/logger.h"
@@ -41,17 +43,45 @@ namespace cdi::nri {
 
 // A logger whose destination can change while the plugin runs: a
 // pre-registered plugin learns its log options only from Configure.
+//
+// Between hold() and release() lines are kept in memory and then written in
+// order: the session holds them while it answers, so that writing the log
+// (a file, syslog) happens after the answer is sent, not while the runtime
+// waits for it.
 class SwitchingLogger final : public Logger {
  public:
   explicit SwitchingLogger(std::unique_ptr<Logger> target) : target_(std::move(target)) {}
-  void set(std::unique_ptr<Logger> target) { target_ = std::move(target); }
+  // Lines held so far go to the old target, the ones after to the new.
+  void set(std::unique_ptr<Logger> target) {
+    write_pending();
+    target_ = std::move(target);
+  }
   bool enabled(LogLevel level) const override { return target_ && target_->enabled(level); }
   void write(LogLevel level, std::string_view message) override {
-    if (target_) target_->write(level, message);
+    if (!target_) return;
+    if (held_) {
+      pending_.emplace_back(level, std::string(message));
+      return;
+    }
+    target_->write(level, message);
+  }
+  void hold() { held_ = true; }
+  void release() {
+    held_ = false;
+    write_pending();
   }
 
  private:
+  void write_pending() {
+    if (target_) {
+      for (const auto& [level, line] : pending_) target_->write(level, line);
+    }
+    pending_.clear();
+  }
+
   std::unique_ptr<Logger> target_;
+  bool held_ = false;
+  std::vector<std::pair<LogLevel, std::string>> pending_;
 };
 
 }  // namespace cdi::nri

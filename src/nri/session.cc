@@ -193,8 +193,11 @@ Result<SessionEnd> Session::run() {
     if (ready <= 0) continue;
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       bool eof = false;
-      CDI_TRY(read_available(eof));
-      CDI_TRY(dispatch());
+      if (options_.on_serve) options_.on_serve();
+      Status served = read_available(eof);
+      if (served.ok()) served = dispatch();
+      if (options_.on_served) options_.on_served();
+      CDI_TRY(std::move(served));
       if (eof) return SessionEnd::eof;
     }
   }

@@ -40,6 +40,11 @@ struct SessionOptions {
   // on_tick runs at least this often, connected or idle (a liveness signal); 0: never.
   std::chrono::milliseconds tick{0};
   std::function<void()> on_tick;
+  // on_serve runs before the calls that arrived are served, on_served once
+  // their answers are written (or queued, when the socket is full), also when
+  // serving failed: what can wait for the answers (the log) goes there.
+  std::function<void()> on_serve;
+  std::function<void()> on_served;
 };
 
 enum class SessionEnd {
