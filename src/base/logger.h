@@ -1,6 +1,7 @@
 // The library never prints: it logs through a Logger the caller hands in.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,12 @@ class Logger {
   virtual ~Logger() = default;
   virtual bool enabled(LogLevel level) const = 0;
   virtual void write(LogLevel level, std::string_view message) = 0;
+  // A line written later than it was logged, stamped with `when` where the
+  // destination stamps lines; elsewhere the same as write().
+  virtual void write_at(LogLevel level, std::string_view message, std::chrono::system_clock::time_point when) {
+    (void)when;
+    write(level, message);
+  }
 
   void log(LogLevel level, std::string_view message) {
     if (enabled(level)) write(level, message);

@@ -106,4 +106,9 @@ void PluginLogger::write(LogLevel level, std::string_view message) {
   impl_->logger->log(to_spdlog(level), spdlog::string_view_t(message.data(), message.size()));
 }
 
+void PluginLogger::write_at(LogLevel level, std::string_view message, std::chrono::system_clock::time_point when) {
+  impl_->logger->log(when, spdlog::source_loc{}, to_spdlog(level),
+                     spdlog::string_view_t(message.data(), message.size()));
+}
+
 }  // namespace cdi::nri

@@ -4,6 +4,7 @@
 // syslog through nri/syslog_client.h.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,6 +30,7 @@ class PluginLogger final : public Logger {
   ~PluginLogger() override;
   bool enabled(LogLevel level) const override { return level >= level_ && level_ != LogLevel::off; }
   void write(LogLevel level, std::string_view message) override;
+  void write_at(LogLevel level, std::string_view message, std::chrono::system_clock::time_point when) override;
 
  private:
   struct Impl;
@@ -45,9 +47,9 @@ namespace cdi::nri {
 // pre-registered plugin learns its log options only from Configure.
 //
 // Between hold() and release() lines are kept in memory and then written in
-// order: the session holds them while it answers, so that writing the log
-// (a file, syslog) happens after the answer is sent, not while the runtime
-// waits for it.
+// order, each stamped with the time it was logged: the session holds them
+// while it answers, so that writing the log (a file, syslog) happens after
+// the answer is sent, not while the runtime waits for it.
 class SwitchingLogger final : public Logger {
  public:
   explicit SwitchingLogger(std::unique_ptr<Logger> target) : target_(std::move(target)) {}
@@ -60,7 +62,7 @@ class SwitchingLogger final : public Logger {
   void write(LogLevel level, std::string_view message) override {
     if (!target_) return;
     if (held_) {
-      pending_.emplace_back(level, std::string(message));
+      pending_.push_back({level, std::string(message), std::chrono::system_clock::now()});
       return;
     }
     target_->write(level, message);
@@ -74,14 +76,19 @@ class SwitchingLogger final : public Logger {
  private:
   void write_pending() {
     if (target_) {
-      for (const auto& [level, line] : pending_) target_->write(level, line);
+      for (const auto& p : pending_) target_->write_at(p.level, p.line, p.when);
     }
     pending_.clear();
   }
 
   std::unique_ptr<Logger> target_;
   bool held_ = false;
-  std::vector<std::pair<LogLevel, std::string>> pending_;
+  struct Pending {
+    LogLevel level;
+    std::string line;
+    std::chrono::system_clock::time_point when;  // its time stamp: when it was logged
+  };
+  std::vector<Pending> pending_;
 };
 
 }  // namespace cdi::nri

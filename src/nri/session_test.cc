@@ -109,50 +109,5 @@ TEST(Session, TheLinesOfACallAreWrittenAfterItsAnswerIsSent) {
   EXPECT_EQ(lines->entries[0].message, "answering Synchronize");
 }
 
-TEST(SwitchingLogger, HeldLinesAreWrittenInOrderOnRelease) {
-  auto memory = std::make_unique<MemoryLogger>();
-  MemoryLogger* lines = memory.get();
-  SwitchingLogger logger(std::move(memory));
-  logger.info("before");
-  logger.hold();
-  logger.info("one");
-  logger.warn("two");
-  EXPECT_EQ(lines->entries.size(), 1u);
-  logger.release();
-  ASSERT_EQ(lines->entries.size(), 3u);
-  EXPECT_EQ(lines->entries[1].message, "one");
-  EXPECT_EQ(lines->entries[2].message, "two");
-  EXPECT_EQ(lines->entries[2].level, LogLevel::warn);
-  logger.info("after");  // released: straight through
-  EXPECT_EQ(lines->entries.size(), 4u);
-}
-
-// Passes lines to a logger the test owns (the SwitchingLogger owns and drops its targets).
-class Forwarding final : public Logger {
- public:
-  explicit Forwarding(Logger& to) : to_(to) {}
-  bool enabled(LogLevel level) const override { return to_.enabled(level); }
-  void write(LogLevel level, std::string_view message) override { to_.write(level, message); }
-
- private:
-  Logger& to_;
-};
-
-TEST(SwitchingLogger, ANewTargetGetsOnlyTheLinesAfterIt) {
-  MemoryLogger old_lines, new_lines;
-  SwitchingLogger logger(std::make_unique<Forwarding>(old_lines));
-  logger.hold();
-  logger.info("for the old target");
-  logger.set(std::make_unique<Forwarding>(new_lines));  // the held line goes where it was logged
-  EXPECT_EQ(old_lines.entries.size(), 1u);
-  logger.info("for the new target");  // still held
-  EXPECT_EQ(new_lines.entries.size(), 0u);
-  logger.release();
-  ASSERT_EQ(old_lines.entries.size(), 1u);
-  EXPECT_EQ(old_lines.entries[0].message, "for the old target");
-  ASSERT_EQ(new_lines.entries.size(), 1u);
-  EXPECT_EQ(new_lines.entries[0].message, "for the new target");
-}
-
 }  // namespace
 }  // namespace cdi::nri
