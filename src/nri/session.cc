@@ -86,26 +86,43 @@ Status Session::flush() {
   return {};
 }
 
-Status Session::read_available(bool& eof) {
+// What has arrived is peeked, served, and only then taken off the socket.
+// Taking bytes off frees the runtime's send buffer, and that wakes a runtime
+// thread asleep on its socket (waiting for our answer) for nothing; taken
+// after the answer is sent, it coincides with the wake-up the answer brings.
+// On an idle machine whose CPUs halt, that first wake-up costs the plugin
+// several microseconds of the round trip (docs/decisions.md).
+Status Session::read_and_serve(bool& eof) {
   char buffer[65536];
   for (;;) {
-    ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT | MSG_PEEK);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
-      if (errno == ECONNRESET) {
-        eof = true;
-        return {};
-      }
+      if (errno == ECONNRESET) eof = true;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNRESET) return dispatch();
       return system_error("read from the runtime", errno);
     }
     if (n == 0) {
       eof = true;
-      return {};
+      return dispatch();
     }
     CDI_TRY(mux_.feed(std::string_view(buffer, static_cast<size_t>(n))));
+    CDI_TRY(dispatch());
+    CDI_TRY(take_off(static_cast<size_t>(n)));
     if (static_cast<size_t>(n) < sizeof buffer) return {};
   }
+}
+
+// Removes `count` bytes already peeked (and served) from the socket.
+Status Session::take_off(size_t count) {
+  char buffer[65536];
+  while (count > 0) {
+    ssize_t n = ::recv(fd_, buffer, std::min(count, sizeof buffer), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return system_error("read from the runtime", n < 0 ? errno : ECONNRESET);
+    count -= static_cast<size_t>(n);
+  }
+  return {};
 }
 
 Status Session::serve_requests() {
@@ -194,8 +211,7 @@ Result<SessionEnd> Session::run() {
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       bool eof = false;
       if (options_.on_serve) options_.on_serve();
-      Status served = read_available(eof);
-      if (served.ok()) served = dispatch();
+      Status served = read_and_serve(eof);
       if (options_.on_served) options_.on_served();
       CDI_TRY(std::move(served));
       if (eof) return SessionEnd::eof;

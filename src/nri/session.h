@@ -62,7 +62,8 @@ class Session {
   Result<SessionEnd> run();
 
  private:
-  Status read_available(bool& eof);
+  Status read_and_serve(bool& eof);
+  Status take_off(size_t count);
   Status dispatch();
   Status serve_requests();
   Status take_responses();

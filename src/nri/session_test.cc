@@ -1,9 +1,12 @@
 #include "nri/session.h"
 
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -24,11 +27,13 @@ class LoggingService final : public Service {
   Reply call(std::string_view method, std::string_view) override {
     logger_.info("answering " + std::string(method));
     ++calls;
+    if (on_call) on_call();
     return Reply::ok("");
   }
   void registered(const Reply&) override {}
   bool done() const override { return false; }
   int calls = 0;
+  std::function<void()> on_call;
 
  private:
   Logger& logger_;
@@ -107,6 +112,46 @@ TEST(Session, TheLinesOfACallAreWrittenAfterItsAnswerIsSent) {
   EXPECT_EQ(lines_before_release, 0u) << "the call's line was written before its answer was sent";
   ASSERT_EQ(lines->entries.size(), 1u);
   EXPECT_EQ(lines->entries[0].message, "answering Synchronize");
+}
+
+// Bytes the runtime sent that the plugin has not taken off the socket yet.
+int unread_by_plugin(int runtime_fd) {
+  int queued = -1;
+  return ::ioctl(runtime_fd, SIOCOUTQ, &queued) == 0 ? queued : -1;
+}
+
+TEST(Session, ACallsBytesLeaveTheSocketOnlyOnceItIsAnswered) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  SwitchingLogger logger(std::make_unique<MemoryLogger>());
+  LoggingService service(logger);
+  int unread_during_call = -1;
+  service.on_call = [&] { unread_during_call = unread_by_plugin(sv[0]); };
+  SessionOptions options;
+  options.plugin_name = "test";
+  options.plugin_idx = "10";
+  Session session(sv[1], service, logger, options);
+  std::thread plugin([&] { (void)session.run(); });
+
+  RuntimeEnd runtime(sv[0]);
+  Message registration = runtime.next(kRuntimeConn);
+  runtime.send(kRuntimeConn, registration.stream_id, MessageType::response, encode_reply(Reply::ok("")));
+  std::string call = encode_call({std::string(kPluginService), "Synchronize", "", 0});
+  runtime.send(kPluginConn, 1, MessageType::request, call);
+  Message answer = runtime.next(kPluginConn);
+  // Once answered, the call's bytes are taken off.
+  int unread_after = -1;
+  for (int i = 0; i < 500 && (unread_after = unread_by_plugin(sv[0])) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::close(sv[0]);
+  plugin.join();
+  ::close(sv[1]);
+
+  EXPECT_EQ(answer.stream_id, 1u);
+  // The call's message and its frame header at least were still in the socket while it was served.
+  EXPECT_GE(unread_during_call, static_cast<int>(call.size() + kMuxHeaderSize)) << "taken off before the answer";
+  EXPECT_EQ(unread_after, 0);
 }
 
 }  // namespace
