@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: CreateContainer round trips through the NRI socket, beside the same work through `cdi-hook hook`.
 
-    bench/nri_bench.py [--runs N] [--hook-runs N] [--keep]        (as root: the workload's nodes are mknod'ed)
+    bench/nri_bench.py [--rounds N] [--runs N] [--hook-runs N] [--keep]   (as root: the workload's nodes are mknod'ed)
 
 The workload is bench/gen_nvidia_like.py's: an 8-GPU NVIDIA-shaped spec (about 31 KB of YAML), alone ("1
 spec") and beside 200 unrelated specs of the same size ("1+200 specs"); the request asks for `all` plus
@@ -11,19 +11,23 @@ workload's OCI config (tests/nri/runtime_apply.py), so both paths inject the sam
 - nri: build/release/src/nri/nri_bench (the runtime's side in C++, the plugin's own mux and ttrpc code)
   starts cdi-hook-nri as a runtime starts a pre-registered plugin, configures it (runtime containerd
   2.2.1, request timeout 2 s), and times --runs CreateContainer calls one at a time after a warm-up, from
-  the request's encoding (ttrpc envelope, mux frames) to the reply read and its status decoded. It reads the plugin's VmRSS after the
-  warm-up and after the timed runs.
+  the request's encoding (ttrpc envelope, mux frames) to the reply read and its status decoded.
 - hook: bench/spawn_bench.cc times whole `cdi-hook hook` processes on the same OCI config (with its kind
   index warm), as bench/run.sh does.
 
-Each case runs back to back twice: as scheduled (the plugin and the runtime's side on whichever CPUs the kernel
-picks) and pinned to one CPU (taskset: the two wake each other on the same CPU). Beside them, the
-machine's floor for the same exchange: bench/pingpong.cc, two processes passing the request's and
-the answer's sizes over a Unix socket with no work at all, as scheduled and pinned. On a VM whose idle
-vCPUs halt (the guest's halt polling off), each message to an idle vCPU goes through the hypervisor:
-the floor shows it, and the script prints the guest's halt-polling setting when it has one. Last,
-the 1-spec case with requests --gap-us apart (default 1000 us), pinned, and its floor: the plugin's
-CPU idles between requests, as on a node, where containers start now and then.
+Each CreateContainer case runs as scheduled (the plugin and the runtime's side on whichever CPUs the
+kernel picks) and pinned to one CPU (taskset: the two wake each other on the same CPU), in --rounds
+rounds (default 5) that each run every case once: this VM's speed drifts by a fifth over minutes, and
+interleaving lets the drift fall on all cases alike. A row gives the median of the rounds' medians (and
+their range), the median of their p90s and the worst p99 and max. Beside them, the machine's floor for
+the same exchange: bench/pingpong.cc, two processes passing the request's and the answer's sizes over a
+Unix socket with no work at all, as scheduled and pinned. On a VM whose idle vCPUs halt (the guest's
+halt polling off), each message to an idle vCPU goes through the hypervisor: the floor shows it (unless
+the kernel happens to put both on one CPU: then it is the pinned floor), and the script prints the
+guest's halt-polling setting when it has one. Then the memory check (--rss-runs requests, pinned: the
+plugin's VmRSS after the warm-up and at the end), and the 1-spec case with requests --gap-us apart
+(default 1000 us), pinned, and its floor: the plugin's CPU idles between requests, as on a node, where
+containers start now and then.
 
 The plugin logs as deploy/nri-conf.d/10-cdi-hook.conf has it: level info (one line per request, written
 to a log file once the answer is sent) and syslog on (the default when pre-registered; where there is no
@@ -39,6 +43,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,10 +61,26 @@ def fields(line):
     return dict(kv.split("=", 1) for kv in line.split())
 
 
+def combine(runs):
+    """One row from several runs of a case: the median of their medians (and of their p90s and CPU
+    times), the worst p99 and max, and the range of the medians."""
+    def med(key):
+        return statistics.median(float(r[key]) for r in runs)
+    out = {"median_us": med("median_us"), "p90_us": med("p90_us"),
+           "p99_us": max(float(r["p99_us"]) for r in runs),
+           "medians": [float(r["median_us"]) for r in runs]}
+    if "max_us" in runs[0]:
+        out["max_us"] = max(float(r["max_us"]) for r in runs)
+        out["plugin_cpu_us"] = med("plugin_cpu_us")
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--runs", type=int, default=10000, help="timed CreateContainer calls per case")
-    p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--rounds", type=int, default=5, help="rounds; each runs every case once")
+    p.add_argument("--runs", type=int, default=2000, help="timed CreateContainer calls per case and round")
+    p.add_argument("--warmup", type=int, default=300, help="untimed calls before each run")
+    p.add_argument("--rss-runs", type=int, default=10000, help="requests of the memory check, after the warm-up")
     p.add_argument("--gap-us", type=int, default=1000, help="the spacing of the last case's requests")
     p.add_argument("--gap-runs", type=int, default=3000, help="timed requests of the spaced case")
     p.add_argument("--hook-runs", type=int, default=300, help="timed cdi-hook hook runs per case")
@@ -95,8 +116,7 @@ def main():
         results = {}
         for case in ("one", "many"):
             d = os.path.join(work, case)
-            config_json = os.path.join(d, "config-full.json")
-            with open(config_json) as f:
+            with open(os.path.join(d, "config-full.json")) as f:
                 config = json.load(f)
             request = nh.api.CreateContainerRequest(pod=nh.pod(name="bench"),
                                                     container=ra.container_from_config(config))
@@ -105,28 +125,44 @@ def main():
             with open(os.path.join(d, "plugin.conf"), "w") as f:
                 f.write("spec-dir = %s\nlog-level = info\nlog-file = %s\n" % (os.path.join(d, "cdi"),
                                                                                 os.path.join(d, "plugin.log")))
-            for placement, prefix in (("", []), ("-pinned", pin)):
-                print("== nri: %s%s, %d requests" % (case, placement, a.runs), file=sys.stderr)
-                out = run(prefix + ["nice", "-n", nice, client, "--plugin", plugin, "--config",
-                                    os.path.join(d, "plugin.conf"), "--request", os.path.join(d, "request.bin"),
-                                    "-n", str(a.runs), "-w", str(a.warmup), "--name", "nri-" + case],
-                          capture_output=True, text=True).stdout
-                results["nri-" + case + placement] = fields(out.strip())
-            if case == "one":
-                sizes = ["--request", str(os.path.getsize(os.path.join(d, "request.bin"))),
-                         "--answer", results["nri-one"]["reply_bytes"]]
+
+        def nri(case, prefix, n, name, extra=()):
+            d = os.path.join(work, case)
+            out = run(prefix + ["nice", "-n", nice, client, "--plugin", plugin, "--config",
+                                os.path.join(d, "plugin.conf"), "--request", os.path.join(d, "request.bin"),
+                                "-n", str(n), "--name", name] + list(extra), capture_output=True, text=True).stdout
+            return fields(out.strip())
+
+        # The round trips: --rounds rounds, each running every case once, so that a noisy stretch of the
+        # machine falls on all cases alike and the median of the rounds' medians leaves it out.
+        one = os.path.join(work, "one")
+        reply = nri("one", pin, 100, "probe", ["-w", "10"])["reply_bytes"]
+        sizes = ["--request", str(os.path.getsize(os.path.join(one, "request.bin"))), "--answer", reply]
+        rounds = {}
+        for r in range(a.rounds):
+            print("== round %d of %d: nri and floor, %d requests per case" % (r + 1, a.rounds, a.runs),
+                  file=sys.stderr)
+            for case in ("one", "many"):
                 for placement, prefix in (("", []), ("-pinned", pin)):
-                    out = run(prefix + ["nice", "-n", nice, pingpong, "-n", str(a.runs), "-w", str(a.warmup)] + sizes,
-                              capture_output=True, text=True).stdout
-                    results["floor" + placement] = fields(out.strip())
-                gap = ["-n", str(a.gap_runs), "-w", "200", "--gap-us", str(a.gap_us)]
-                print("== nri: one, pinned, %d requests %d us apart" % (a.gap_runs, a.gap_us), file=sys.stderr)
-                out = run(pin + ["nice", "-n", nice, client, "--plugin", plugin, "--config",
-                                 os.path.join(d, "plugin.conf"), "--request", os.path.join(d, "request.bin"),
-                                 "--name", "nri-spaced"] + gap, capture_output=True, text=True).stdout
-                results["nri-spaced"] = fields(out.strip())
-                out = run(pin + ["nice", "-n", nice, pingpong] + sizes + gap, capture_output=True, text=True).stdout
-                results["floor-spaced"] = fields(out.strip())
+                    rounds.setdefault("nri-" + case + placement, []).append(
+                        nri(case, prefix, a.runs, "nri-" + case, ["-w", str(a.warmup)]))
+            for placement, prefix in (("", []), ("-pinned", pin)):
+                out = run(prefix + ["nice", "-n", nice, pingpong, "-n", str(a.runs), "-w", str(a.warmup)] + sizes,
+                          capture_output=True, text=True).stdout
+                rounds.setdefault("floor" + placement, []).append(fields(out.strip()))
+        for key, runs in rounds.items():
+            results[key] = combine(runs)
+        for case in ("one", "many"):
+            print("== nri: %s, memory over %d requests" % (case, a.rss_runs), file=sys.stderr)
+            results["rss-" + case] = nri(case, pin, a.rss_runs, "rss-" + case, ["-w", str(a.warmup)])
+        gap = ["-n", str(a.gap_runs), "-w", "200", "--gap-us", str(a.gap_us)]
+        print("== nri: one, pinned, %d requests %d us apart" % (a.gap_runs, a.gap_us), file=sys.stderr)
+        results["nri-spaced"] = nri("one", pin, a.gap_runs, "nri-spaced", gap[2:])
+        out = run(pin + ["nice", "-n", nice, pingpong] + sizes + gap, capture_output=True, text=True).stdout
+        results["floor-spaced"] = fields(out.strip())
+        for case in ("one", "many"):
+            d = os.path.join(work, case)
+            config_json = os.path.join(d, "config-full.json")
             cache = os.path.join(d, "cache")
             os.mkdir(cache, 0o700)
             cmd = [hook, "hook", "--spec-dir", os.path.join(d, "cdi"), "--cache-dir", cache]
@@ -144,35 +180,39 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
 
 
+def spread(row):
+    return "%.0f-%.0f" % (min(row["medians"]), max(row["medians"]))
+
+
 def report(r, a):
     load = open("/proc/loadavg").read().split()[0]
-    print("CreateContainer round trip (8-GPU request: all + 0..7), load average %s, %d requests after %d warm-up"
-          % (load, a.runs, a.warmup))
+    print("CreateContainer round trip (8-GPU request: all + 0..7), load average %s; %d rounds of %d requests per case "
+          "(after %d warm-up), the cases interleaved" % (load, a.rounds, a.runs, a.warmup))
     print()
-    print("| case | median | p90 | p99 | max | plugin CPU | target | |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| case | median | the rounds' medians | p90 | p99 | max | plugin CPU | target | |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for case, label in (("one", "1 spec"), ("many", "1 + 200 unrelated 32 KB specs")):
         for placement, where in (("", ""), ("-pinned", ", pinned to one CPU")):
             n = r["nri-" + case + placement]
-            med, p99 = float(n["median_us"]), float(n["p99_us"])
+            med, p99 = n["median_us"], n["p99_us"]
             ok = med <= 100 and p99 <= 1000
-            print("| cdi-hook-nri, %s%s | %.1f us | %.0f us | %.0f us | %.1f ms | %.0f us | median <= 100 us, "
-                  "p99 <= 1 ms | %s |" % (label, where, med, float(n["p90_us"]), p99, float(n["max_us"]) / 1000,
-                                          float(n["plugin_cpu_us"]), "PASS" if ok else "FAIL"))
+            print("| cdi-hook-nri, %s%s | %.1f us | %s us | %.0f us | %.0f us | %.1f ms | %.0f us | median <= 100 us, "
+                  "p99 <= 1 ms | %s |" % (label, where, med, spread(n), n["p90_us"], p99, n["max_us"] / 1000,
+                                          n["plugin_cpu_us"], "PASS" if ok else "FAIL"))
     for placement, where in (("", ""), ("-pinned", ", pinned to one CPU")):
         f = r["floor" + placement]
-        print("| floor: the same bytes between two processes, no work%s | %.0f us | %.0f us | %.0f us | | | "
-              "(the machine's share) | |" % (where, float(f["median_us"]), float(f["p90_us"]), float(f["p99_us"])))
+        print("| floor: the same bytes between two processes, no work%s | %.0f us | %s us | %.0f us | %.0f us | | | "
+              "(the machine's share) | |" % (where, f["median_us"], spread(f), f["p90_us"], f["p99_us"]))
     n, f = r["nri-spaced"], r["floor-spaced"]
-    print("| cdi-hook-nri, 1 spec, pinned, requests %d us apart | %.0f us | %.0f us | %.0f us | %.1f ms | %.0f us | "
+    print("| cdi-hook-nri, 1 spec, pinned, requests %d us apart | %.0f us | | %.0f us | %.0f us | %.1f ms | %.0f us | "
           "(the plugin idle between requests) | |" % (a.gap_us, float(n["median_us"]), float(n["p90_us"]),
                                                       float(n["p99_us"]), float(n["max_us"]) / 1000,
                                                       float(n["plugin_cpu_us"])))
-    print("| floor, pinned, %d us apart | %.0f us | %.0f us | %.0f us | | | (the machine's share) | |" % (
+    print("| floor, pinned, %d us apart | %.0f us | | %.0f us | %.0f us | | | (the machine's share) | |" % (
         a.gap_us, float(f["median_us"]), float(f["p90_us"]), float(f["p99_us"])))
     for case, label in (("one", "1 spec"), ("many", "1 + 200 specs")):
         h = r["hook-" + case]
-        print("| cdi-hook hook (whole process), %s | %.2f ms | | | | %.2f ms | (for comparison) | |" % (
+        print("| cdi-hook hook (whole process), %s | %.2f ms | | | | | %.2f ms | (for comparison) | |" % (
             label, float(h["median_ms"]), float(h["cpu_ms"])))
     print()
     haltpoll = "/sys/module/haltpoll/parameters/guest_halt_poll_ns"
@@ -182,10 +222,10 @@ def report(r, a):
         print("guest halt polling: guest_halt_poll_ns=%s%s" % (
             ns, " (off: every message to an idle vCPU wakes it through the hypervisor)" if ns == "0" else ""))
     for case in ("one", "many"):
-        n = r["nri-" + case]
+        n = r["rss-" + case]
         rss = int(n["rss_end_kb"])
         print("plugin RSS (%s): %d KiB after the warm-up, %d KiB after %d more requests, peak %d KiB; reply %s "
-              "bytes: %s (target <= 8 MiB)" % (case, int(n["rss_warm_kb"]), rss, a.runs, int(n["hwm_kb"]),
+              "bytes: %s (target <= 8 MiB)" % (case, int(n["rss_warm_kb"]), rss, a.rss_runs, int(n["hwm_kb"]),
                                                 n["reply_bytes"], "PASS" if rss <= 8192 else "FAIL"))
 
 
