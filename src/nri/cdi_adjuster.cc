@@ -16,14 +16,14 @@
 
 namespace cdi::nri {
 
-namespace {
-
 RegistryOptions registry_options(const PluginOptions& o) {
   RegistryOptions r;
   if (!o.spec_dirs.empty()) r.spec_dirs = o.spec_dirs;
   r.check_permissions = !o.allow_insecure_specs;
   return r;
 }
+
+namespace {
 
 // A device whose own nodes the plan leaves out entirely: the container has
 // each of them already, as the runtime's own CDI injection would have made it.

@@ -10,9 +10,13 @@
 #include "base/logger.h"
 #include "nri/plugin.h"
 #include "nri/plugin_options.h"
+#include "registry/registry.h"
 
 namespace cdi::nri {
 
 Result<std::unique_ptr<Adjuster>> make_cdi_adjuster(const PluginOptions& options, Logger& logger);
+
+// The library's registry options for the plugin's (its spec dirs and permission checks).
+RegistryOptions registry_options(const PluginOptions& options);
 
 }  // namespace cdi::nri

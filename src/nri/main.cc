@@ -25,6 +25,7 @@
 #include "base/fs.h"
 #include "base/text.h"
 #include "nri/cdi_adjuster.h"
+#include "nri/config_check.h"
 #include "nri/plugin.h"
 #include "nri/plugin_log.h"
 #include "nri/plugin_options.h"
@@ -130,6 +131,20 @@ SessionOptions session_options(const Launch& launch, const Plugin& plugin, const
     };
   }
   return s;
+}
+
+// `check CONF`: the report on stdout; 1 for a refused config or a spec problem.
+int check_main(const std::string& file) {
+  auto text = read_config_file(file);
+  if (!text.ok()) {
+    print(stderr, "cdi-hook-nri: " + text.error().to_string() + "\n");
+    return kExitFailure;
+  }
+  RealFs fs;
+  NullLogger quiet;  // every problem is in the report
+  CheckReport report = check_config(*text, file, fs, quiet);
+  print(stdout, report.text);
+  return report.ok ? kExitOk : kExitFailure;
 }
 
 int run_pre_registered(Plugin& plugin, const Launch& launch, SwitchingLogger& logger, const std::string& health_file) {
@@ -251,6 +266,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (cl->health_check) return health_main(*cl);
+  if (cl->check) return check_main(cl->check_file);
   const PluginOptions& options = cl->options;
   auto first = PluginLogger::create(options.log_level, sinks_for(options, pre_registered));
   if (!first.ok()) {

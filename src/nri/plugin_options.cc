@@ -213,6 +213,16 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv, ReadFi
     cl.health_check = true;
     ++i;
   }
+  if (!args.empty() && args[0] == "check") {
+    if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+      cl.help = true;
+      return cl;
+    }
+    if (args.size() != 2 || args[1].starts_with("-")) return Error("check needs one argument: the conf.d file");
+    cl.check = true;
+    cl.check_file = args[1];
+    return cl;
+  }
   // --config first: the flags override what it says, wherever they stand.
   for (size_t j = i; j < args.size(); ++j) {
     std::string_view a = args[j];
@@ -287,6 +297,9 @@ std::string usage() {
   std::string out =
       "Usage: cdi-hook-nri [OPTIONS]          run as an NRI plugin (external: connect to --socket)\n"
       "       cdi-hook-nri health --health-file PATH [--max-age SECONDS] [--ready]\n"
+      "       cdi-hook-nri check CONF               what a pre-registered plugin would make of its conf.d\n"
+      "                                             file CONF and of the spec dirs it names (exit 1: a\n"
+      "                                             refused config or a spec problem)\n"
       "Started by the runtime from /opt/nri/plugins/NN-name with no arguments (pre-registered), it takes\n"
       "its options from the runtime's ConfigureRequest: the text of /etc/nri/conf.d/NN-name.conf, one\n"
       "\"option = value\" per line with the names below.\n\nOptions:\n"

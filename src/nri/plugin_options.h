@@ -75,6 +75,9 @@ struct CommandLine {
   bool health_check = false;
   std::chrono::seconds health_max_age{30};
   bool health_ready = false;  // --ready: also require the state "registered"
+  // `check CONF` subcommand: what a pre-registered plugin would make of CONF.
+  bool check = false;
+  std::string check_file;
 };
 
 // Parses argv[1..]: --config FILE is read first (through `read_file`), the

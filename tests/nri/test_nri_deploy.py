@@ -191,6 +191,36 @@ class ConfigFiles(nritest.TestCase):
         self.assertEqual(r.code, nh.OK, r)
         self.wait_for_log("cdi-mode raw: answering with raw edits")
 
+    def test_check_says_what_configure_would_make_of_a_conf_d_file(self):
+        """`cdi-hook-nri check CONF` on the shipped conf.d file (its paths moved to the test's dirs):
+        accepted, with the test spec's devices; then a key the runtime sets, refused with Configure's
+        message and exit 1."""
+        with open(deploy_file("nri-conf.d", "10-cdi-hook.conf")) as f:
+            text = f.read()
+        text = text.replace("/var/log/cdi-hook-nri.log", self.log_path)
+        text = re.sub(r"^spec-dir = .*$", "spec-dir = " + self.spec_dir, text, count=1, flags=re.M)
+        text = re.sub(r"^spec-dir = /var/run/cdi$", "spec-dir = " + os.path.join(self.tmp, "absent"), text,
+                      flags=re.M)
+        conf = os.path.join(self.tmp, "10-cdi-hook.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        self.write_spec("gpu.yaml", "cdiVersion: 0.6.0\nkind: vendor.example/gpu\ndevices:\n- name: '0'\n"
+                                    "  containerEdits:\n    env: [GPU=0]\n")
+        r = subprocess.run([nh.binary(), "check", conf], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(conf + ": accepted, as the runtime's Configure would take it", r.stdout)
+        self.assertIn("cdi-mode raw, wait 1000 ms", r.stdout)
+        self.assertIn("spec dir %s: not there" % os.path.join(self.tmp, "absent"), r.stdout)
+        self.assertIn("devices (1): vendor.example/gpu=0\n", r.stdout)
+        self.assertIn("problems: none", r.stdout)
+        self.assertFalse(os.path.exists(self.log_path), "check opened the log file")
+
+        with open(conf, "a") as f:
+            f.write("socket = /run/elsewhere.sock\n")
+        r = subprocess.run([nh.binary(), "check", conf], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r'^refused: %s:\d+: option "socket" is set by the runtime' % re.escape(conf))
+
     def test_the_external_config_file_starts_the_plugin(self):
         sock = os.path.join(self.tmp, "nri.sock")
         health = os.path.join(self.tmp, "health")
