@@ -21,6 +21,12 @@ import cdihook as h
 
 KINDS = ["k%d.example/dev" % i for i in range(5)]
 FILES = 40  # s00.yaml .. s39.yaml, each defining devices <file>x0 .. <file>x2
+# Files the writer never touches after setUp. The kind index never records a file changed within the
+# last second, and the writer changes each of the others several times a second: without files that
+# age, no index is ever written while the runs go on (what happened under ASan, where the writer gets
+# more of the interpreter while the slower runs wait), and the readers have nothing to check.
+STABLE = range(25, 30)
+MUTABLE = [i for i in range(FILES) if i not in STABLE]
 MUTATE_SECONDS = 15
 WORKERS = 8
 
@@ -81,7 +87,7 @@ class StressTest(h.TestCase):
         version = 0
         while not self.stop.is_set():
             version += 1
-            i = self.rng.randrange(FILES)
+            i = self.rng.choice(MUTABLE)
             name = os.path.join(self.spec_dir, file_name(i))
             kind = self.rng.choice(KINDS)
             tag = "v%d" % version
