@@ -78,12 +78,12 @@ TEST_F(SyslogClientTest, ALineIsOneDatagramInTheLocalFormat) {
 }
 
 TEST_F(SyslogClientTest, WithoutADaemonConnectIsRetriedOnlyAfterTheInterval) {
-  SyslogClient client("x", path_, std::chrono::milliseconds(300));
+  SyslogClient client("x", path_, std::chrono::milliseconds(1000));
   client.send(LOG_INFO, "nobody listens");  // fails: nothing at the path
   Daemon daemon(path_);
   client.send(LOG_INFO, "within the interval");  // dropped, no connect tried
   EXPECT_EQ(daemon.next(), "");
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   client.send(LOG_INFO, "after the interval");
   EXPECT_THAT(daemon.next(), MatchesRegex(".*x\\[[0-9]+\\]: after the interval"));
 }
