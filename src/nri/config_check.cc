@@ -4,6 +4,7 @@
 
 #include "base/text.h"
 #include "nri/cdi_adjuster.h"
+#include "nri/plugin_log.h"
 #include "nri/plugin_options.h"
 #include "registry/registry.h"
 
@@ -20,7 +21,7 @@ std::string settings(const PluginOptions& o) {
       (o.skip_runtime_handlers.empty() ? "(none)" : join(o.skip_runtime_handlers, " ")) + ", pod-annotations " +
       on_off(o.pod_annotations) + ", allow-insecure-specs " + on_off(o.allow_insecure_specs) + "\n";
   out += "  log: level " + std::string(log_level_name(o.log_level)) + ", file " +
-         (o.log_file.empty() ? "(none)" : o.log_file) + ", syslog " + on_off(o.syslog.value_or(true)) + "\n";
+         (o.log_file.empty() ? "(none)" : o.log_file) + ", syslog " + on_off(log_sinks(o, true).syslog) + "\n";
   return out;
 }
 

@@ -74,14 +74,6 @@ Launch pre_registered_launch(const char* argv0) {
   return l;
 }
 
-LogSinks sinks_for(const PluginOptions& o, bool pre_registered) {
-  LogSinks s;
-  s.to_stderr = !pre_registered;  // the runtime points a pre-registered plugin's stderr at /dev/null
-  s.file = o.log_file;
-  s.syslog = o.syslog.value_or(pre_registered);
-  return s;
-}
-
 void write_health(const std::string& path, std::string_view state) {
   if (path.empty()) return;
   AtomicWriteOptions w;
@@ -268,7 +260,7 @@ int main(int argc, char** argv) {
   if (cl->health_check) return health_main(*cl);
   if (cl->check) return check_main(cl->check_file);
   const PluginOptions& options = cl->options;
-  auto first = PluginLogger::create(options.log_level, sinks_for(options, pre_registered));
+  auto first = PluginLogger::create(options.log_level, log_sinks(options, pre_registered));
   if (!first.ok()) {
     print(stderr, "cdi-hook-nri: " + first.error().to_string() + "\n");
     return kExitFailure;
@@ -282,7 +274,7 @@ int main(int argc, char** argv) {
     launch.plugin_idx = options.index;
   }
   auto apply_log_options = [&logger, pre_registered](const PluginOptions& o) -> Status {
-    auto made = PluginLogger::create(o.log_level, sinks_for(o, pre_registered));
+    auto made = PluginLogger::create(o.log_level, log_sinks(o, pre_registered));
     if (!made.ok()) return std::move(made).error();
     logger.set(std::move(*made));
     return {};

@@ -68,6 +68,14 @@ class SyslogSink final : public spdlog::sinks::base_sink<spdlog::details::null_m
 
 }  // namespace
 
+LogSinks log_sinks(const PluginOptions& options, bool pre_registered) {
+  LogSinks s;
+  s.to_stderr = !pre_registered;
+  s.file = options.log_file;
+  s.syslog = options.syslog.value_or(pre_registered);
+  return s;
+}
+
 struct PluginLogger::Impl {
   std::shared_ptr<spdlog::logger> logger;
 };

@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/logger.h"
+#include "nri/plugin_options.h"
 
 namespace cdi::nri {
 
@@ -22,6 +23,11 @@ struct LogSinks {
   std::string syslog_path = "/dev/log";
   std::string ident = "cdi-hook-nri";
 };
+
+// Where the options send the log: stderr unless the runtime started the plugin
+// (it points a pre-registered plugin's stderr at /dev/null), the log file, and
+// syslog when asked or, by default, when pre-registered.
+LogSinks log_sinks(const PluginOptions& options, bool pre_registered);
 
 class PluginLogger final : public Logger {
  public:
