@@ -108,16 +108,16 @@ Status Session::read_and_serve(bool& eof) {
     }
     CDI_TRY(mux_.feed(std::string_view(buffer, static_cast<size_t>(n))));
     CDI_TRY(dispatch());
-    CDI_TRY(take_off(static_cast<size_t>(n)));
+    CDI_TRY(take_off(buffer, sizeof buffer, static_cast<size_t>(n)));
     if (static_cast<size_t>(n) < sizeof buffer) return {};
   }
 }
 
-// Removes `count` bytes already peeked (and served) from the socket.
-Status Session::take_off(size_t count) {
-  char buffer[65536];
+// Removes `count` bytes already peeked (and served) from the socket, reading
+// them into `scratch` (their copy there is no longer needed).
+Status Session::take_off(char* scratch, size_t size, size_t count) {
   while (count > 0) {
-    ssize_t n = ::recv(fd_, buffer, std::min(count, sizeof buffer), MSG_DONTWAIT);
+    ssize_t n = ::recv(fd_, scratch, std::min(count, size), MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return system_error("read from the runtime", n < 0 ? errno : ECONNRESET);
     count -= static_cast<size_t>(n);

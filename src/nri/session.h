@@ -63,7 +63,7 @@ class Session {
 
  private:
   Status read_and_serve(bool& eof);
-  Status take_off(size_t count);
+  Status take_off(char* scratch, size_t size, size_t count);
   Status dispatch();
   Status serve_requests();
   Status take_responses();

@@ -71,8 +71,7 @@ void SyslogClient::send(int severity, std::string_view message) {
 
   // A connection that fails is made again at once: the daemon may have been
   // restarted, with a new socket at the same path.
-  bool was_connected = fd_ >= 0;
-  if (was_connected && send_line(line_)) return;
+  if (fd_ >= 0 && send_line(line_)) return;
   if (connect_now() && send_line(line_)) return;
   disconnect();
   next_attempt_ = now + retry_;
