@@ -25,12 +25,25 @@ RegistryOptions registry_options(const PluginOptions& o) {
 
 namespace {
 
-// A device whose own nodes the plan leaves out entirely: the container has
-// each of them already, as the runtime's own CDI injection would have made it.
-bool container_has_all_nodes(const DeviceDefinition& def, const EditPlan& plan) {
+// The container has this node as a runtime's own CDI injection makes it: the
+// same path, type and numbers; mode and owners count only where the container
+// sets them, since the Go CDI library leaves them unset when the spec does
+// (containerd 2.1.9 with enable_cdi writes `{"path", "type", "major",
+// "minor"}`), where the plan takes the mode from the host node.
+bool container_has_node(const ContainerView& container, const ResolvedDeviceNode& n) {
+  return std::any_of(container.device_nodes.begin(), container.device_nodes.end(), [&](const ResolvedDeviceNode& c) {
+    return c.path == n.path && c.type == n.type && c.major == n.major && c.minor == n.minor &&
+           (!c.file_mode || c.file_mode == n.file_mode) && (!c.uid || c.uid == n.uid) && (!c.gid || c.gid == n.gid);
+  });
+}
+
+// A device whose own nodes the container has, each of them: the plan left
+// out those it has identically, the rest it has as a runtime injected them.
+bool container_has_all_nodes(const DeviceDefinition& def, const EditPlan& plan, const ContainerView& container) {
   if (def.device->edits.device_nodes.empty()) return false;
-  return std::none_of(plan.device_nodes.begin(), plan.device_nodes.end(),
-                      [&](const PlannedDeviceNode& n) { return n.origin.source.device == def.device; });
+  return std::all_of(plan.device_nodes.begin(), plan.device_nodes.end(), [&](const PlannedDeviceNode& n) {
+    return n.origin.source.device != def.device || container_has_node(container, n.node);
+  });
 }
 
 std::vector<std::string> spec_files(const std::vector<const DeviceDefinition*>& defs) {
@@ -110,7 +123,7 @@ class CdiAdjuster final : public Adjuster {
     std::vector<const DeviceDefinition*> wanted;
     wanted.reserve(defs->size());
     for (const auto& d : *defs) {
-      if (container_has_all_nodes(d, *plan)) {
+      if (container_has_all_nodes(d, *plan, view)) {
         logger_.info(request.who + ": skipped " + d.qualified_name() +
                      ": the container has all its device nodes (the runtime injected it)");
       } else {

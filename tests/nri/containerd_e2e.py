@@ -48,6 +48,7 @@ class Cri:
         self.tmp = tmp
         self.channel = grpc.insecure_channel("unix://" + os.path.join(tmp, "containerd.sock"))
         self.state_path = os.path.join(tmp, "cri-state.json")
+        self.configs = {}  # sandbox id -> (name, annotations), for CreateContainer's sandbox_config
 
     def call(self, method, request, response_type, timeout=60):
         rpc = self.channel.unary_unary(
@@ -73,11 +74,12 @@ class Cri:
     def version(self):
         return self.call("Version", self.pb.VersionRequest(version="v1"), self.pb.VersionResponse)
 
-    def sandbox_config(self):
+    def sandbox_config(self, name=POD, annotations=None):
         pb = self.pb
         return pb.PodSandboxConfig(
-            metadata=pb.PodSandboxMetadata(name=POD, uid="e2e-uid-1", namespace=NAMESPACE, attempt=0),
+            metadata=pb.PodSandboxMetadata(name=name, uid="e2e-uid-" + name, namespace=NAMESPACE, attempt=0),
             log_directory=os.path.join(self.tmp, "logs"),
+            annotations=annotations or {},
             linux=pb.LinuxPodSandboxConfig(
                 security_context=pb.LinuxSandboxSecurityContext(
                     namespace_options=pb.NamespaceOption(network=pb.NODE)
@@ -88,11 +90,14 @@ class Cri:
     def sandbox(self):
         return self.state()["sandboxes"][0]
 
-    def run_pod_sandbox(self):
+    def run_pod_sandbox(self, name=POD, annotations=None):
         reply = self.call(
-            "RunPodSandbox", self.pb.RunPodSandboxRequest(config=self.sandbox_config()), self.pb.RunPodSandboxResponse
+            "RunPodSandbox",
+            self.pb.RunPodSandboxRequest(config=self.sandbox_config(name, annotations)),
+            self.pb.RunPodSandboxResponse,
         )
         self.remember("sandboxes", reply.pod_sandbox_id)
+        self.configs[reply.pod_sandbox_id] = (name, annotations)
         return reply.pod_sandbox_id
 
     def create_container(self, sandbox, name, image, command, annotations):
@@ -105,7 +110,7 @@ class Cri:
             log_path=name + ".log",
         )
         request = pb.CreateContainerRequest(
-            pod_sandbox_id=sandbox, config=config, sandbox_config=self.sandbox_config()
+            pod_sandbox_id=sandbox, config=config, sandbox_config=self.sandbox_config(*self.configs.get(sandbox, (POD,)))
         )
         reply = self.call("CreateContainer", request, pb.CreateContainerResponse)
         self.remember("containers", reply.container_id)
@@ -319,18 +324,20 @@ def run(args):
         )
         check(expected in e.details(), "an unresolvable device fails CreateContainer with the plugin's line", expected)
 
-    # A read-only node: NRI v0.6 cannot carry an "r" cgroup rule; the
+    # A read-only node: NRI before v0.10 cannot carry an "r" cgroup rule; the
     # plugin's error, with the spec file and field, reaches the CRI caller.
+    nri = "v0.6" if args.suite == "trixie" else "v0.8"
     try:
         bad = cri.create_container(
             sandbox, "ro", args.workload_image, ["/bin/sh"], {CDI_ANNOTATION: "vendor.com/class=ro"}
         )
-        raise Failed("CreateContainer with vendor.com/class=ro succeeded on NRI v0.6 (container %s)" % bad)
+        raise Failed("CreateContainer with vendor.com/class=ro succeeded on NRI %s (container %s)" % (nri, bad))
     except grpc.RpcError as e:
         print("CreateContainer error (%s): %s" % (e.code().name, e.details()), flush=True)
         expected = (
             'cdi-hook: device "vendor.com/class=ro": %s: devices[1].containerEdits.deviceNodes[0]: the runtime '
-            '(NRI v0.6) cannot carry the device cgroup rule "allow c 1:5 r"' % os.path.join(tmp, "cdi", "vendor.com-class.yaml")
+            '(NRI %s) cannot carry the device cgroup rule "allow c 1:5 r"'
+            % (os.path.join(tmp, "cdi", "vendor.com-class.yaml"), nri)
         )
         check(expected in e.details(), "a node with permissions r fails CreateContainer with the plugin's line", expected)
 
@@ -371,18 +378,20 @@ def run(args):
         if " debug:" not in line and " trace:" not in line:
             print("  " + line, flush=True)
     spec_file = os.path.join(tmp, "cdi", "vendor.com-class.yaml")
-    check(
-        re.search(
+    if args.suite == "trixie":
+        configured = (
             r'configured by runtime "containerd" "1\.7\.\d+[^"]*" drops CDI device names.*\(NRI v0\.6\); '
             r"cdi-mode raw: answering with raw edits; "
-            r"request timeout 2000 ms \(not sent by the runtime: its default assumed\), wait up to 1000 ms",
-            log,
+            r"request timeout 2000 ms \(not sent by the runtime: its default assumed\), wait up to 1000 ms"
         )
-        is not None,
-        "plugin log: configured by containerd 1.7 (NRI v0.6, raw edits), which sends no request timeout "
-        "(2000 ms assumed, wait 1000 ms)",
-        log,
-    )
+        what = "configured by containerd 1.7 (NRI v0.6, raw edits), which sends no request timeout (2000 ms assumed, wait 1000 ms)"
+    else:
+        configured = (
+            r'configured by runtime "containerd" "2\.\d+\.\d+[^"]*" honours CDI device names.*\(NRI v0\.8\); '
+            r"cdi-mode raw: answering with raw edits; request timeout 2000 ms, wait up to 1000 ms"
+        )
+        what = "configured by containerd 2.x (NRI v0.8, raw edits), which sends its request timeout (2000 ms, wait 1000 ms)"
+    check(re.search(configured, log) is not None, "plugin log: " + what, log)
     check(
         re.search(r"info: %s/%s/cdi: injected vendor.com/class=dev from %s" % (NAMESPACE, POD, re.escape(spec_file)), log)
         is not None,
@@ -454,18 +463,209 @@ def after_restart(args):
           "plugin log: %s/%s/again: injected vendor.com/class=dev" % (NAMESPACE, POD), log)
 
 
+def plugin_log(tmp):
+    with open(os.path.join(tmp, "plugin.log")) as f:
+        return f.read()
+
+
+def count_edits(spec, tmp):
+    """How many times each of vendor.com/class=dev's edits is in an OCI spec."""
+    hook = "cat > %s/hook-state.json" % tmp
+    return {
+        "/dev/cdi-null": len(find(spec.get("linux", {}).get("devices"), path="/dev/cdi-null")),
+        "/dev/cdi-zero": len(find(spec.get("linux", {}).get("devices"), path="/dev/cdi-zero")),
+        "env": spec.get("process", {}).get("env", []).count("CDI_E2E_DEVICE=vendor.com/class=dev"),
+        "mount": len(find(spec.get("mounts"), destination="/cdi-share")),
+        "hook": sum(1 for h in spec.get("hooks", {}).get("createRuntime", []) if hook in h.get("args", [])),
+    }
+
+
+def check_once(spec, tmp, what):
+    counts = count_edits(spec, tmp)
+    check(
+        all(n == 1 for n in counts.values()),
+        what + ": each node, the env, the mount and the hook of vendor.com/class=dev once in the OCI spec",
+        json.dumps(counts) + "\n" + json.dumps(spec.get("hooks"), indent=1),
+    )
+
+
+def late_trial(cri, args, kind, container):
+    """A pod whose annotation names KIND's device, whose spec is written 300 ms
+    after CreateContainer is sent. Returns (container id or None, error, seconds)."""
+    spec_path = os.path.join(args.tmp, "cdi", kind.replace("/", "-") + ".yaml")
+    sandbox = cri.run_pod_sandbox("e2e-" + container, {"cdi.k8s.io/late": kind + "=full"})
+
+    def write_late():
+        time.sleep(0.3)
+        with open(spec_path + ".tmp", "w") as f:
+            f.write(LATE_SPEC.replace("vendor.com/late", kind))
+        os.rename(spec_path + ".tmp", spec_path)
+
+    writer = threading.Thread(target=write_late)
+    started = time.monotonic()
+    writer.start()
+    try:
+        ident = cri.create_container(sandbox, container, args.workload_image, ["/bin/sh", "-c", "sleep 3600"], {})
+        error = ""
+    except grpc.RpcError as e:
+        ident, error = None, "%s: %s" % (e.code().name, e.details())
+    elapsed = time.monotonic() - started
+    writer.join()
+    return ident, error, elapsed
+
+
+def cdi_on(args):
+    """containerd 2.x with its own CDI support on (cdi_spec_dirs: the test's
+    dir): it injects the devices of container annotations before NRI; the
+    plugin skips them. In reference and auto modes the plugin passes the names
+    of devices only the pod names (with pod-annotations), and containerd
+    resolves them."""
+    tmp, mode = args.tmp, args.mode
+    cri = Cri(tmp)
+    log = plugin_log(tmp)
+    answer = "raw edits" if mode == "raw" else "CDI device names"
+    check(
+        re.search(r"honours CDI device names.*cdi-mode %s: answering with %s; request timeout 2000 ms," % (mode, answer), log)
+        is not None,
+        "plugin log: cdi-mode %s against containerd 2.x: answering with %s" % (mode, answer),
+        log,
+    )
+    sandbox = cri.sandbox()
+    cri.configs[sandbox] = (POD, None)
+    name = "cdi-on-" + mode
+    ident = cri.create_container(
+        sandbox, name, args.workload_image, ["/bin/sh", "-c", "sleep 3600"], {CDI_ANNOTATION: "vendor.com/class=dev"}
+    )
+    cri.start_container(ident)
+    spec = oci_spec(args.ctr, tmp, ident)
+    check_once(spec, tmp, "containerd injected, cdi-mode %s" % mode)
+    log = plugin_log(tmp)
+    who = "%s/%s/%s" % (NAMESPACE, POD, name)
+    lines = [l for l in log.splitlines() if who + ":" in l]
+    check(
+        len(lines) == 1
+        and lines[0].endswith(
+            " info: %s: skipped vendor.com/class=dev: the container has all its device nodes (the runtime injected it)" % who
+        ),
+        "plugin log: %s: skipped vendor.com/class=dev (the runtime injected it), nothing else" % who,
+        "\n".join(lines),
+    )
+    r = cri.exec_sync(ident, ["/bin/sh", "-c", "head -c 4 /dev/cdi-zero | od -An -tx1; echo x > /dev/cdi-null && echo wrote"])
+    check(r.exit_code == 0 and "wrote" in r.stdout.decode(), "ExecSync in %s: the nodes work" % name, r.stdout.decode())
+
+    if mode == "raw":
+        # containerd resolves container annotations itself, before NRI, and
+        # does not wait: its own error, the plugin is never asked.
+        try:
+            bad = cri.create_container(
+                sandbox, "cdi-on-missing", args.workload_image, ["/bin/sh"], {CDI_ANNOTATION: "vendor.com/class=nonexistent"}
+            )
+            raise Failed("CreateContainer with vendor.com/class=nonexistent succeeded (container %s)" % bad)
+        except grpc.RpcError as e:
+            print("CreateContainer error (%s): %s" % (e.code().name, e.details()), flush=True)
+            check(
+                "vendor.com/class=nonexistent" in e.details() and "cdi-hook:" not in e.details()
+                and "cdi-on-missing" not in plugin_log(tmp),
+                "an unresolvable device in a container annotation fails in containerd's own CDI (not the plugin's line; "
+                "the plugin is not called)",
+                e.details(),
+            )
+        return
+
+    # A device only the pod names: containerd ignores pod annotations, the
+    # plugin passes its name, containerd resolves it from its cache.
+    pod = "e2e-pod-" + mode
+    sandbox = cri.run_pod_sandbox(pod, {"cdi.k8s.io/pod": "vendor.com/class=dev"})
+    ident = cri.create_container(sandbox, "pod-dev", args.workload_image, ["/bin/sh", "-c", "sleep 3600"], {})
+    cri.start_container(ident)
+    spec = oci_spec(args.ctr, tmp, ident)
+    check_once(spec, tmp, "a device named only by the pod, cdi-mode %s" % mode)
+    log = plugin_log(tmp)
+    who = "%s/%s/pod-dev" % (NAMESPACE, pod)
+    spec_file = os.path.join(tmp, "cdi", "vendor.com-class.yaml")
+    check(
+        "info: %s: passed vendor.com/class=dev to the runtime by name (resolved from %s)" % (who, spec_file) in log,
+        "plugin log: %s: passed vendor.com/class=dev to the runtime by name" % who,
+        log,
+    )
+    r = cri.exec_sync(ident, ["/bin/sh", "-c", "ls -ln /dev/cdi-null; cat /cdi-share/hello; env"])
+    out = r.stdout.decode()
+    check(
+        r.exit_code == 0 and " 1,   3 " in out and "hello from the host" in out and "CDI_E2E_DEVICE=vendor.com/class=dev" in out,
+        "inside %s/pod-dev: /dev/cdi-null, /cdi-share/hello and CDI_E2E_DEVICE (containerd resolved the name)" % pod,
+        out,
+    )
+
+    # A spec written 300 ms after CreateContainer, for a device only the pod
+    # names: the plugin waits for it and passes the name; containerd's own
+    # CDI cache (refreshed by its own watcher, asynchronously) must have it.
+    results = []
+    for i in range(args.late_trials):
+        kind = "vendor.com/late-%s-%d" % (mode, i)
+        ident, error, elapsed = late_trial(cri, args, kind, "late-%s-%d" % (mode, i))
+        results.append((kind, ident, error, elapsed))
+        print("late trial %s: %s after %.2f s%s" % (kind, "created" if ident else "FAILED", elapsed,
+                                                    "" if ident else ": " + error), flush=True)
+    log = plugin_log(tmp)
+    for kind, ident, error, elapsed in results:
+        who = "%s/e2e-late-%s-%s/late-%s-%s" % (NAMESPACE, mode, kind[-1], mode, kind[-1])
+        print("  plugin: " + "\n  plugin: ".join(l for l in log.splitlines() if who + ":" in l), flush=True)
+    failed = [r for r in results if not r[1]]
+    check(
+        not failed,
+        "a spec written 300 ms late, named by the pod, cdi-mode %s: all %d containers created with the device"
+        % (mode, len(results)),
+        "\n".join("%s: %s" % (r[0], r[2]) for r in failed),
+    )
+    for kind, ident, error, elapsed in results:
+        spec = oci_spec(args.ctr, tmp, ident)
+        check(
+            bool(find(spec.get("linux", {}).get("devices"), path="/dev/cdi-full")),
+            "%s: the OCI spec has /dev/cdi-full (CreateContainer took %.2f s)" % (kind, elapsed),
+            json.dumps(spec.get("linux", {}).get("devices")),
+        )
+
+
+def cdi_off_reference(args):
+    """containerd 2.x with its own CDI off, the plugin in reference mode:
+    what does containerd do with the names?"""
+    tmp = args.tmp
+    cri = Cri(tmp)
+    sandbox = cri.sandbox()
+    cri.configs[sandbox] = (POD, None)
+    try:
+        ident = cri.create_container(
+            sandbox, "cdi-off-reference", args.workload_image, ["/bin/sh", "-c", "sleep 3600"],
+            {CDI_ANNOTATION: "vendor.com/class=dev"},
+        )
+        error = ""
+    except grpc.RpcError as e:
+        ident, error = None, "%s: %s" % (e.code().name, e.details())
+    print("enable_cdi = false, cdi-mode reference: %s" % (error or "created " + ident), flush=True)
+    for l in plugin_log(tmp).splitlines():
+        if "cdi-off-reference" in l or "configured" in l:
+            print("  plugin: " + l, flush=True)
+    if ident:
+        cri.start_container(ident)
+        print("  counts: " + json.dumps(count_edits(oci_spec(args.ctr, tmp, ident), tmp)), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["run", "after-restart", "cleanup"])
+    parser.add_argument("command", choices=["run", "after-restart", "cdi-on", "cdi-off-reference", "cleanup"])
     parser.add_argument("--tmp", required=True)
+    parser.add_argument("--suite", choices=["trixie", "sid"], default="trixie")
+    parser.add_argument("--mode", choices=["raw", "reference", "auto"], default="raw")
+    parser.add_argument("--late-trials", type=int, default=3)
     parser.add_argument("--ctr")
     parser.add_argument("--workload-image")
     args = parser.parse_args()
     if args.command == "cleanup":
         Cri(args.tmp).cleanup()
         return 0
+    steps = {"run": run, "after-restart": after_restart, "cdi-on": cdi_on, "cdi-off-reference": cdi_off_reference}
     try:
-        (run if args.command == "run" else after_restart)(args)
+        steps[args.command](args)
     except Failed as e:
         print("FAIL: %s" % e, flush=True)
         return 1

@@ -36,6 +36,11 @@
 # here with apt-get if missing; nothing in CI needs it).
 set -euo pipefail
 
+suite=${CDI_E2E_SUITE:-trixie}
+case "$suite" in
+  trixie | sid) ;;
+  *) printf 'FAIL: CDI_E2E_SUITE=%s: trixie (containerd 1.7) or sid (containerd 2.x)\n' "$suite" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 plugin=$(readlink -f "${1:-$repo/build/release/src/nri/cdi-hook-nri}")
@@ -117,16 +122,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# 1. trixie's containerd, checked against the index, unpacked.
-say "fetching the trixie Packages index"
-curl -fsS -o "$tmp/Packages.xz" "$mirror/dists/trixie/main/binary-amd64/Packages.xz"
+# 1. The suite's containerd, checked against the index, unpacked.
+say "fetching the $suite Packages index"
+curl -fsS -o "$tmp/Packages.xz" "$mirror/dists/$suite/main/binary-amd64/Packages.xz"
 read -r deb_file deb_sha deb_version < <(xz -dc "$tmp/Packages.xz" | awk '
   /^Package: / { p = ($2 == "containerd") }
   p && /^Version: / { v = $2 }
   p && /^Filename: / { f = $2 }
   p && /^SHA256: / { s = $2 }
   /^$/ && p && f != "" { print f, s, v; exit }')
-[ -n "${deb_file:-}" ] || die "no containerd in the trixie Packages index"
+[ -n "${deb_file:-}" ] || die "no containerd in the $suite Packages index"
 say "containerd $deb_version: $deb_file"
 curl -fsS -o "$tmp/containerd.deb" "$mirror/$deb_file"
 echo "$deb_sha  $tmp/containerd.deb" | sha256sum -c --quiet - || die "SHA256 of $deb_file differs from the index"
@@ -143,7 +148,24 @@ if ! { mkdir -p "$tmp/ovl/l" "$tmp/ovl/u" "$tmp/ovl/w" "$tmp/ovl/m" &&
 fi
 umount "$tmp/ovl/m" 2>/dev/null || true
 rm -rf "$tmp/ovl"
-cat >"$tmp/config.toml" <<EOF
+# containerd's config: 1.7 takes version 2, 2.x version 3 (other plugin IDs:
+# CRI's runtime and image parts are io.containerd.cri.v1.runtime and
+# io.containerd.cri.v1.images). ARG: containerd's own CDI support, true or
+# false (its cdi_spec_dirs: the test's spec dir).
+write_config() {
+  local enable_cdi=$1 nri
+  nri=$(cat <<EOF
+  disable = false
+  disable_connections = false
+  socket_path = "$tmp/nri.sock"
+  plugin_path = "$tmp/nri-plugins"
+  plugin_config_path = "$tmp/nri-conf.d"
+  plugin_registration_timeout = "5s"
+  plugin_request_timeout = "${CDI_E2E_REQUEST_TIMEOUT:-2s}"
+EOF
+)
+  if [ "$suite" = trixie ]; then
+    cat >"$tmp/config.toml" <<EOF
 version = 2
 root = "$tmp/root"
 state = "$tmp/state"
@@ -152,16 +174,11 @@ state = "$tmp/state"
 [ttrpc]
   address = "$tmp/containerd.sock.ttrpc"
 [plugins."io.containerd.nri.v1.nri"]
-  disable = false
-  disable_connections = false
-  socket_path = "$tmp/nri.sock"
-  plugin_path = "$tmp/nri-plugins"
-  plugin_config_path = "$tmp/nri-conf.d"
-  plugin_registration_timeout = "5s"
-  plugin_request_timeout = "${CDI_E2E_REQUEST_TIMEOUT:-2s}"
+$nri
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$pause_image"
-  enable_cdi = false
+  enable_cdi = $enable_cdi
+  cdi_spec_dirs = ["$tmp/cdi"]
   # The sandbox gets oom_score_adj -998, which needs CAP_SYS_RESOURCE; a root
   # without it (a VM sandbox, a container) fails in runc init. Cap it at ours.
   restrict_oom_score_adj = true
@@ -177,6 +194,40 @@ state = "$tmp/state"
     bin_dir = "$tmp/cni-bin"
     conf_dir = "$tmp/cni-conf"
 EOF
+  else
+    cat >"$tmp/config.toml" <<EOF
+version = 3
+root = "$tmp/root"
+state = "$tmp/state"
+[grpc]
+  address = "$tmp/containerd.sock"
+[ttrpc]
+  address = "$tmp/containerd.sock.ttrpc"
+[plugins.'io.containerd.nri.v1.nri']
+$nri
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "$snapshotter"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "$pause_image"
+[plugins.'io.containerd.cri.v1.runtime']
+  enable_cdi = $enable_cdi
+  cdi_spec_dirs = ["$tmp/cdi"]
+  # As for 1.7: the sandbox's oom_score_adj capped at ours.
+  restrict_oom_score_adj = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = "runc"
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        BinaryName = "$(command -v runc)"
+        Root = "$tmp/runc"
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["$tmp/cni-bin"]
+    conf_dir = "$tmp/cni-conf"
+EOF
+  fi
+}
+write_config false
 ctr() { "$bin/ctr" --address "$tmp/containerd.sock" -n k8s.io "$@"; }
 start_containerd() {
   PATH="$bin:$PATH" "$bin/containerd" --config "$tmp/config.toml" --log-level "${CONTAINERD_LOG_LEVEL:-info}" \
@@ -211,7 +262,7 @@ done
 podman_ rmi -a >/dev/null 2>&1 || true
 ctr images ls -q | grep -qx "$pause_image" || die "$pause_image not in containerd"
 
-# 4. The CDI spec and the plugin, external, on containerd's NRI socket.
+# 4. The CDI spec and the plugin.
 mkdir -p "$tmp/cdi" "$tmp/share"
 echo "hello from the host" >"$tmp/share/hello"
 cat >"$tmp/cdi/vendor.com-class.yaml" <<EOF
@@ -243,31 +294,71 @@ devices:
           hostPath: /dev/zero
           permissions: r
 EOF
-say "starting cdi-hook-nri"
-"$plugin" --socket "$tmp/nri.sock" --spec-dir "$tmp/cdi" --log-file "$tmp/plugin.log" --log-level debug \
-  >"$tmp/plugin.stdout" 2>"$tmp/plugin.stderr" &
-plugin_pid=$!
-for _ in $(seq 100); do
-  grep -q 'configured by runtime' "$tmp/plugin.log" 2>/dev/null && break
-  kill -0 "$plugin_pid" 2>/dev/null || { cat "$tmp/plugin.stderr" "$tmp/plugin.log"; die "cdi-hook-nri exited"; }
-  sleep 0.1
-done
-grep 'configured by runtime' "$tmp/plugin.log" || { cat "$tmp/plugin.log"; die "cdi-hook-nri was not configured by containerd"; }
+# The plugin, external, on containerd's NRI socket; its log in plugin.log.
+# ARGS: more options (--cdi-mode, --pod-annotations). A plugin started
+# before is stopped first, and its log kept as plugin-N.log.
+plugins_started=0
+start_plugin() {
+  if [ -n "$plugin_pid" ]; then
+    stop_pid "$plugin_pid"
+    plugin_pid=
+    mv "$tmp/plugin.log" "$tmp/plugin-$plugins_started.log"
+  fi
+  plugins_started=$((plugins_started + 1))
+  say "starting cdi-hook-nri $*"
+  "$plugin" --socket "$tmp/nri.sock" --spec-dir "$tmp/cdi" --log-file "$tmp/plugin.log" --log-level debug "$@" \
+    >>"$tmp/plugin.stdout" 2>>"$tmp/plugin.stderr" &
+  plugin_pid=$!
+  for _ in $(seq 100); do
+    grep -q 'configured by runtime' "$tmp/plugin.log" 2>/dev/null && break
+    kill -0 "$plugin_pid" 2>/dev/null || { cat "$tmp/plugin.stderr" "$tmp/plugin.log"; die "cdi-hook-nri exited"; }
+    sleep 0.1
+  done
+  grep 'configured by runtime' "$tmp/plugin.log" || { cat "$tmp/plugin.log"; die "cdi-hook-nri was not configured by containerd"; }
+}
+start_plugin
 
 # 5. CRI, driven from Python; the checks.
 mkdir -p "$tmp/pb"
 protoc --proto_path="$here" --python_out="$tmp/pb" "$here/cri_subset.proto"
-say "driving CRI"
-/usr/bin/python3 "$here/containerd_e2e.py" run --tmp "$tmp" --ctr "$bin/ctr" --workload-image "$workload_image"
+e2e() {  # COMMAND [ARGS]: one step of containerd_e2e.py
+  local command=$1
+  shift
+  /usr/bin/python3 "$here/containerd_e2e.py" "$command" --suite "$suite" --tmp "$tmp" --ctr "$bin/ctr" \
+    --workload-image "$workload_image" "$@"
+}
+say "driving CRI (containerd's CDI off, cdi-mode raw)"
+e2e run
 
 # 6. containerd restarts (the plugin is not told: the connection closes); the
 # plugin reconnects, is synchronized with what runs, and keeps injecting.
+restart_containerd() {  # ENABLE_CDI
+  stop_pid "$containerd_pid"
+  write_config "$1"
+  start_containerd
+}
 say "restarting containerd"
-stop_pid "$containerd_pid"
-start_containerd
+restart_containerd false
 for _ in $(seq 100); do
   [ "$(grep -c 'configured by runtime' "$tmp/plugin.log")" -ge 2 ] && break
   sleep 0.1
 done
-/usr/bin/python3 "$here/containerd_e2e.py" after-restart --tmp "$tmp" --ctr "$bin/ctr" --workload-image "$workload_image"
+e2e after-restart
+
+# 7. containerd 2.x only: its own CDI support on (cdi_spec_dirs: the same
+# dir), with the plugin in each mode.
+if [ "$suite" = sid ]; then
+  say "restarting containerd with enable_cdi = true"
+  restart_containerd true
+  start_plugin --cdi-mode raw
+  e2e cdi-on --mode raw
+  for mode in reference auto; do
+    start_plugin --cdi-mode "$mode" --pod-annotations
+    e2e cdi-on --mode "$mode"
+  done
+  say "restarting containerd with enable_cdi = false"
+  restart_containerd false
+  start_plugin --cdi-mode reference --pod-annotations
+  e2e cdi-off-reference
+fi
 say "PASS: cdi-hook-nri against containerd $deb_version"

@@ -238,6 +238,39 @@ class Decisions(Base):
         self.assertEmptyAdjustment(r)
         self.wait_for_log("default/dj/ctr: skipped vendor.example/gpu=0: the container has all its device nodes")
 
+    def test_devices_containerd_injected_without_mode_or_owner(self):
+        # containerd 2.1 with enable_cdi (its default) injects through the Go CDI library, which leaves a
+        # node's fileMode, uid and gid unset when the spec does: containerd 2.1.9 wrote
+        # {"path": "/dev/cdi-null", "type": "c", "major": 1, "minor": 3} (tests/nri/containerd_e2e.sh,
+        # CDI_E2E_SUITE=sid). The device is injected all the same: skipped in raw mode, and in reference
+        # mode its name is not passed back, which would make containerd inject it twice (hooks run twice).
+        config = oci_config({"cdi.k8s.io/x": KIND + "=0"})
+        injected, err = self.inject(config)
+        self.assertIsNotNone(injected, err)
+        for d in injected["linux"]["devices"]:
+            for key in ("fileMode", "uid", "gid"):
+                d.pop(key, None)
+        for mode in ("raw", "reference", "auto"):
+            with self.subTest(mode=mode):
+                p = self.start_for("2.1.9", "containerd", extra="cdi-mode = %s\n" % mode)
+                self.assertEmptyAdjustment(self.create(p, injected, pod=nh.pod(name=mode)))
+                self.wait_for_log("default/%s/ctr: skipped vendor.example/gpu=0: the container has all its device nodes"
+                                  % mode)
+                p.kill()
+
+    def test_a_node_with_other_numbers_is_not_the_device(self):
+        # Mode and owners left unset match anything; the numbers never do.
+        config = oci_config({"cdi.k8s.io/x": KIND + "=0"})
+        injected, _ = self.inject(config)
+        for d in injected["linux"]["devices"]:
+            d.pop("fileMode", None)
+            if d["path"] == "/dev/gpu0":
+                d["minor"] = 9
+        p = self.start_for("2.1.9", "containerd", extra="cdi-mode = reference\n")
+        r = self.create(p, injected, pod=nh.pod(name="dn"))
+        self.assertEqual(r.code, nh.OK, r)
+        self.assertEqual([d.name for d in r.parse(nh.api.CreateContainerResponse).adjust.CDI_devices], [KIND + "=0"])
+
     def test_runtime_injected_one_of_two(self):
         config = oci_config({"cdi.k8s.io/x": KIND + "=0"})
         injected, _ = self.inject(config)
