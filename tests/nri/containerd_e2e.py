@@ -628,26 +628,36 @@ def cdi_on(args):
 
 def cdi_off_reference(args):
     """containerd 2.x with its own CDI off, the plugin in reference mode:
-    what does containerd do with the names?"""
+    containerd still resolves the names the plugin returns, but not from
+    cdi_spec_dirs (read only with enable_cdi = true): the test's dir is not
+    seen and CreateContainer fails, loudly (the names are not dropped)."""
     tmp = args.tmp
     cri = Cri(tmp)
     sandbox = cri.sandbox()
     cri.configs[sandbox] = (POD, None)
     try:
-        ident = cri.create_container(
+        bad = cri.create_container(
             sandbox, "cdi-off-reference", args.workload_image, ["/bin/sh", "-c", "sleep 3600"],
             {CDI_ANNOTATION: "vendor.com/class=dev"},
         )
-        error = ""
+        raise Failed("CreateContainer succeeded (container %s)" % bad)
     except grpc.RpcError as e:
-        ident, error = None, "%s: %s" % (e.code().name, e.details())
-    print("enable_cdi = false, cdi-mode reference: %s" % (error or "created " + ident), flush=True)
-    for l in plugin_log(tmp).splitlines():
-        if "cdi-off-reference" in l or "configured" in l:
-            print("  plugin: " + l, flush=True)
-    if ident:
-        cri.start_container(ident)
-        print("  counts: " + json.dumps(count_edits(oci_spec(args.ctr, tmp, ident), tmp)), flush=True)
+        print("CreateContainer error (%s): %s" % (e.code().name, e.details()), flush=True)
+        details = e.details()
+    log = plugin_log(tmp)
+    who = "%s/%s/cdi-off-reference" % (NAMESPACE, POD)
+    check(
+        "info: %s: passed vendor.com/class=dev to the runtime by name" % who in log,
+        "plugin log: %s: passed vendor.com/class=dev to the runtime by name" % who,
+        log,
+    )
+    check(
+        "failed to NRI-adjust container Spec: CDI device injection failed: unresolvable CDI devices vendor.com/class=dev"
+        in details,
+        "enable_cdi = false: containerd resolves the returned name itself, without cdi_spec_dirs, and fails "
+        "CreateContainer (unresolvable CDI devices)",
+        details,
+    )
 
 
 def main():
