@@ -1,35 +1,47 @@
 #!/bin/bash
 # cdi-hook-nri against a real containerd with NRI, end to end through CRI.
 #
-# MANUAL, as root:   bash tests/nri/containerd_e2e.sh [PATH/TO/cdi-hook-nri]
+# MANUAL, as root:   [CDI_E2E_SUITE=trixie|sid] bash tests/nri/containerd_e2e.sh [PATH/TO/cdi-hook-nri]
 # (default: build/release/src/nri/cdi-hook-nri; build it first with
 #  cmake --build build/release --target cdi-hook-nri)
 #
 # Not part of CTest or CI, on purpose: Debian 12's containerd (1.6) has no
-# NRI, so this fetches Debian 13 (trixie)'s containerd .deb from
-# deb.debian.org, and trixie's pool drops a package's superseded versions, so
-# the file it fetches changes (or vanishes) over time. It takes whatever
-# version the trixie Packages index names today, checks the .deb's SHA256
-# against the index and unpacks it with dpkg-deb -x into a temp dir: nothing
-# from trixie is installed, and the system's containerd, /etc and
-# /var/run/nri are not touched.
+# NRI, so this fetches a newer Debian's containerd .deb from deb.debian.org:
+# CDI_E2E_SUITE=trixie (the default: Debian 13, containerd 1.7, NRI v0.6.1)
+# or sid (containerd 2.1, NRI v0.8.0; its binaries run on Debian 12). Those
+# pools drop a package's superseded versions, so the file it fetches changes
+# (or vanishes) over time. It takes whatever version the suite's Packages
+# index names today, checks the .deb's SHA256 against the index and unpacks it
+# with dpkg-deb -x into a temp dir: nothing is installed, and the system's
+# containerd, /etc and /var/run/nri are not touched.
 #
-# What it does: starts that containerd with a private config (temp root,
-# state and sockets; NRI on with its socket in the temp dir; CRI with a local
-# sandbox image; containerd's own CDI support off; runc from PATH), builds two
+# What it does: starts that containerd with a private config (version 2 for
+# 1.7, version 3 for 2.x; temp root, state and sockets; NRI on with its socket
+# in the temp dir; CRI with a local sandbox image; containerd's own CDI
+# support off, cdi_spec_dirs the test's spec dir; runc from PATH), builds two
 # busybox images offline with podman (private storage) and imports them with
 # ctr, starts cdi-hook-nri as an external plugin on the temp NRI socket with a
 # CDI spec in a temp dir, then containerd_e2e.py drives CRI over containerd's
 # gRPC socket and checks containerd's OCI spec, what the container sees, the
-# errors and the plugin's log. Everything it starts is stopped on exit; it
-# can be run again.
+# errors and the plugin's log (cdi-mode raw; then containerd restarted, the
+# plugin reconnected). Both suites run those checks (34); sid then goes on
+# (63 in all): containerd restarted with its own CDI on (enable_cdi = true,
+# 2.x's default) and the plugin restarted in each cdi-mode: containerd
+# injects the container's annotation itself and the plugin skips the device
+# (each node and hook once in the OCI spec); in reference and auto a device
+# named only by the pod (pod-annotations) reaches the container by name, also
+# when its spec is written 300 ms after the request; and with enable_cdi =
+# false, a name returned in reference mode fails the container (containerd
+# does not read cdi_spec_dirs then). Everything it starts is stopped on exit;
+# it can be run again, either suite after the other.
 #
 # Knobs: CDI_E2E_REQUEST_TIMEOUT (containerd's plugin_request_timeout, default
 # 2s; containerd 1.7.0-1.7.25 do not tell the plugin, so below about 1.5 s the
 # 1 s wait for an unresolvable device outlasts it: containerd closes the plugin
-# and creates the container without its devices, and the run FAILs),
-# CONTAINERD_LOG_LEVEL, CDI_E2E_LOG_LINES (log lines shown on failure),
-# CDI_E2E_HOLD=SECONDS (on failure, keep everything up that long).
+# and creates the container without its devices, and the run FAILs; the
+# checks of the plugin's start-up line expect 2s), CONTAINERD_LOG_LEVEL,
+# CDI_E2E_LOG_LINES (log lines shown on failure), CDI_E2E_HOLD=SECONDS (on
+# failure, keep everything up that long).
 #
 # Needs (Debian 12): curl, xz-utils, dpkg, podman, busybox-static, runc,
 # protobuf-compiler, python3-protobuf, python3-grpcio (the last is installed
