@@ -65,7 +65,7 @@ std::string_view PlannedEnv::value() const {
 
 namespace {
 
-std::string host_type_of(const FileStat& st) {
+std::string_view host_type_of(const FileStat& st) {
   if (st.is_block_device()) return "b";
   if (st.is_char_device()) return "c";
   if (st.is_fifo()) return "p";
@@ -102,7 +102,7 @@ Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
       return e;
     }
   } else {
-    std::string host_type = host_type_of(*st);
+    std::string_view host_type = host_type_of(*st);
     if (host_type.empty()) {
       if (!complete)
         return Error("host path " + quote(r.host_path) + " is " + file_type_name(*st) + ", not a device node");
@@ -122,7 +122,9 @@ Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
       if (!r.file_mode) r.file_mode = st->mode & 0777;
     }
   }
-  r.access = node.permissions.empty() ? "rwm" : node.permissions == "none" ? "" : node.permissions;
+  r.access = node.permissions.empty()      ? std::string_view("rwm")
+             : node.permissions == "none" ? std::string_view()
+                                          : std::string_view(node.permissions);
   return r;
 }
 
@@ -364,8 +366,8 @@ Result<EditPlan> plan_devices(const std::vector<DeviceDefinition>& devices, Fs& 
 
 namespace {
 
-std::string numbers(const std::string& type, int64_t major, int64_t minor) {
-  return type + " " + std::to_string(major) + ":" + std::to_string(minor);
+std::string numbers(std::string_view type, int64_t major, int64_t minor) {
+  return std::string(type) + " " + std::to_string(major) + ":" + std::to_string(minor);
 }
 
 }  // namespace
@@ -381,14 +383,14 @@ std::vector<AppliedEdit> explain_plan(const EditPlan& plan) {
       [&](const PlannedDeviceNode& d) {
         const auto& n = d.node;
         note(d.origin, "deviceNode",
-             n.path + " (" + numbers(n.type, n.major, n.minor) + ") from " + std::string(n.host_path));
+             std::string(n.path) + " (" + numbers(n.type, n.major, n.minor) + ") from " + std::string(n.host_path));
         return Status();
       },
       [&](const PlannedCgroupRule& r) {
         const DeviceCgroupRule& c = r.rule;
         note(r.origin, "cgroupRule",
              "allow " + numbers(c.type, c.major.value_or(-1), c.minor.value_or(-1)) + " " +
-                 (c.access.empty() ? "(no access)" : c.access));
+                 (c.access.empty() ? std::string("(no access)") : std::string(c.access)));
         return Status();
       });
   for (const auto& d : plan.net_devices) {

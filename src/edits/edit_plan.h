@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,17 +66,21 @@ struct EditOrigin {
   Error locate(Error e) const;
 };
 
-// A device node with type, numbers and mode filled from the host node.
+// A device node with type, numbers and mode filled from the host node. Its
+// text is viewed, not copied: a planned node's views point into the spec
+// (which outlives the plan) or at static text, a container's into the
+// container's own form or its ContainerView. A plan has a node per spec entry
+// (an 8-GPU request: 52), so a copy of each string would be most of its cost.
 struct ResolvedDeviceNode {
-  std::string path;
-  std::string_view host_path;  // the spec's (for messages), which outlives the plan
-  std::string type;
+  std::string_view path;
+  std::string_view host_path;  // for messages
+  std::string_view type;
   int64_t major = 0;
   int64_t minor = 0;
   std::optional<uint32_t> file_mode;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
-  std::string access;  // cgroup access for b/c nodes
+  std::string_view access;  // cgroup access for b/c nodes
 };
 
 // stat()s the host node (following links): fills an empty type, zero numbers and
@@ -87,13 +92,14 @@ size_t mount_depth(std::string_view destination);
 // The CDI mount order: positions of `destinations` sorted stably by mount_depth.
 std::vector<size_t> mount_order(const std::vector<std::string_view>& destinations);
 
-// A device cgroup rule as OCI writes it (linux.resources.devices[]).
+// A device cgroup rule as OCI writes it (linux.resources.devices[]); its text
+// is viewed as a ResolvedDeviceNode's is.
 struct DeviceCgroupRule {
   bool allow = true;
-  std::string type;  // b, c (a: all)
+  std::string_view type;  // b, c (a: all)
   std::optional<int64_t> major;
   std::optional<int64_t> minor;
-  std::string access;  // r, w, m combined; empty: none given
+  std::string_view access;  // r, w, m combined; empty: none given
   bool operator==(const DeviceCgroupRule&) const = default;
 };
 
@@ -160,8 +166,21 @@ struct EditPlan {
 };
 
 // What the plan needs to know of the container before injection. Each front
-// end fills it from its own form (oci_sink.h: from an OCI config).
+// end fills it from its own form (oci_sink.h: from an OCI config). The text of
+// its nodes and rules is viewed: in a form that lives as long as the view, or
+// in text the view keeps (keep()). It moves but does not copy, so that those
+// views stay valid.
 struct ContainerView {
+  ContainerView() = default;
+  ContainerView(ContainerView&&) = default;
+  ContainerView& operator=(ContainerView&&) = default;
+  ContainerView(const ContainerView&) = delete;
+  ContainerView& operator=(const ContainerView&) = delete;
+
+  // A copy of `s` that lives as long as the view (a deque's elements do not
+  // move when it grows or is moved).
+  std::string_view keep(std::string_view s) { return text_.emplace_back(s); }
+
   std::optional<uint32_t> uid;  // process.user.uid, when the container sets it
   std::optional<uint32_t> gid;  // process.user.gid, when the container sets it
   std::vector<uint32_t> additional_gids;
@@ -169,6 +188,9 @@ struct ContainerView {
   std::vector<DeviceCgroupRule> cgroup_rules;      // linux.resources.devices, in order
   std::vector<Mount> mounts;                       // mounts (container_path = destination, host_path = source)
   std::map<std::string, std::vector<Hook>> hooks;  // by stage (hook_name left empty)
+
+ private:
+  std::deque<std::string> text_;
 };
 
 // The plan for `sources` (in merge order). Fails on the first edit that

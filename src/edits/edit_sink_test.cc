@@ -60,15 +60,15 @@ std::string words(const std::vector<std::string>& v) {
   return out + "]";
 }
 
-std::string node_text(const std::string& path, const std::string& type, int64_t major, int64_t minor,
+std::string node_text(std::string_view path, std::string_view type, int64_t major, int64_t minor,
                       std::optional<uint32_t> mode, std::optional<uint32_t> uid, std::optional<uint32_t> gid) {
-  return path + " " + type + " " + std::to_string(major) + ":" + std::to_string(minor) + " " + opt(mode) + " " +
+  return std::string(path) + " " + std::string(type) + " " + std::to_string(major) + ":" + std::to_string(minor) + " " + opt(mode) + " " +
          opt(uid) + " " + opt(gid);
 }
 
 std::string rule_text(const DeviceCgroupRule& r) {
-  return std::string(r.allow ? "allow " : "deny ") + r.type + " " + opt64(r.major) + ":" + opt64(r.minor) + " " +
-         r.access;
+  return std::string(r.allow ? "allow " : "deny ") + std::string(r.type) + " " + opt64(r.major) + ":" +
+         opt64(r.minor) + " " + std::string(r.access);
 }
 
 std::string hook_text(const std::string& path, const std::vector<std::string>& args,

@@ -51,14 +51,17 @@ void read_user(const JsonValue& root, ContainerView& view) {
 
 std::string string_of(const JsonValue* v) { return v ? std::string(json_view(*v)) : std::string(); }
 
+// The config's document changes while the plan is applied, so the view keeps its own copy.
+std::string_view kept_text(ContainerView& view, const JsonValue* v) { return v ? view.keep(json_view(*v)) : ""; }
+
 void read_device_nodes(const JsonValue& lin, ContainerView& view) {
   const JsonValue* nodes = member(lin, "devices");
   if (!nodes || !nodes->IsArray()) return;
   for (const auto& d : nodes->GetArray()) {
     if (!d.IsObject()) continue;
     ResolvedDeviceNode n;
-    n.path = string_of(member(d, "path"));
-    n.type = string_of(member(d, "type"));
+    n.path = kept_text(view, member(d, "path"));
+    n.type = kept_text(view, member(d, "type"));
     n.major = int_of(member(d, "major")).value_or(-1);
     n.minor = int_of(member(d, "minor")).value_or(-1);
     n.file_mode = uint_of(member(d, "fileMode"));
@@ -93,10 +96,10 @@ void read_linux(const JsonValue& root, ContainerView& view) {
     DeviceCgroupRule rule;
     const JsonValue* allow = member(r, "allow");
     rule.allow = allow && allow->IsBool() && allow->GetBool();  // anything else counts as a deny
-    if (const JsonValue* t = member(r, "type")) rule.type = json_view(*t);
+    rule.type = kept_text(view, member(r, "type"));
     rule.major = int_of(member(r, "major"));
     rule.minor = int_of(member(r, "minor"));
-    if (const JsonValue* a = member(r, "access")) rule.access = json_view(*a);
+    rule.access = kept_text(view, member(r, "access"));
     view.cgroup_rules.push_back(std::move(rule));
   }
 }

@@ -24,10 +24,10 @@ std::string_view access_view(unsigned bits) {
 }
 
 std::string rule_text(const DeviceCgroupRule& r) {
-  std::string text = std::string(r.allow ? "allow " : "deny ") + r.type;
+  std::string text = std::string(r.allow ? "allow " : "deny ") + std::string(r.type);
   text += " " + (r.major ? std::to_string(*r.major) : std::string("*"));
   text += ":" + (r.minor ? std::to_string(*r.minor) : std::string("*"));
-  return text + " " + (r.access.empty() ? std::string("rwm") : r.access);
+  return text + " " + (r.access.empty() ? std::string("rwm") : std::string(r.access));
 }
 
 // The Hooks field of each stage; 0 for a name that is no NRI stage.
@@ -150,7 +150,7 @@ Status AdjustmentSink::add_cgroup_rule(const PlannedCgroupRule& planned) {
     return {};
   }
   if (follows && surplus == 0 && extra == 4u) {
-    not_carried_.push_back("mknod access to " + r.type + " " + std::to_string(*r.major) + ":" +
+    not_carried_.push_back("mknod access to " + std::string(r.type) + " " + std::to_string(*r.major) + ":" +
                            std::to_string(*r.minor));
     return {};
   }
