@@ -465,9 +465,10 @@ std::string Registry::dir_list() const {
 
 Result<DeviceDefinition> Registry::resolve(std::string_view name) {
   auto context = [&] { return "unresolvable CDI device " + quote(name); };  // for errors only
-  auto q = parse_qualified_name(name);
-  if (!q.ok()) return std::move(q).error().of_kind(ErrorKind::invalid_request);
-  auto it = definitions_.find(std::string(name));
+  // Every key is a valid qualified name (spec checks validate the kind and
+  // each device name before a spec is kept), so a name that is found needs no
+  // parsing: only a missing one is parsed, for its error.
+  auto it = definitions_.find(name);
   if (it != definitions_.end()) {
     const DeviceDefinition& top = it->second.front();
     if (top.status != DefinitionStatus::conflict) return top;
@@ -475,6 +476,8 @@ Result<DeviceDefinition> Registry::resolve(std::string_view name) {
     for (const auto& f : top.others) files.push_back(quote(f));
     return Error("conflicting definitions in " + join(files, " and ") + " (same spec dir)").with_context(context());
   }
+  auto q = parse_qualified_name(name);
+  if (!q.ok()) return std::move(q).error().of_kind(ErrorKind::invalid_request);
   return explain_missing(std::string(name), q->kind()).with_context(context()).of_kind(ErrorKind::not_found);
 }
 

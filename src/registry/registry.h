@@ -140,7 +140,7 @@ class Registry {
   const std::vector<SpecProblem>& problems() const { return problems_; }
   // Every definition of each name, highest priority first; ties in file order;
   // each with its status.
-  const std::map<std::string, std::vector<DeviceDefinition>>& definitions() const { return definitions_; }
+  const std::map<std::string, std::vector<DeviceDefinition>, std::less<>>& definitions() const { return definitions_; }
   const RegistryOptions& options() const { return options_; }
   // Every spec file the last scan looked at, in scan order (kept files only).
   std::vector<SpecFileState> files() const;
@@ -199,7 +199,7 @@ class Registry {
   std::vector<std::shared_ptr<const Spec>> specs_;
   std::vector<SpecProblem> problems_;
   std::vector<Unparsed> unparsed_;
-  std::map<std::string, std::vector<DeviceDefinition>> definitions_;
+  std::map<std::string, std::vector<DeviceDefinition>, std::less<>> definitions_;  // looked up by string_view
   std::optional<std::set<std::string>> kinds_;  // what the last load asked for; unset: all
   uint64_t kinds_version_ = 0;                  // changes whenever kinds_ does
   size_t rechecks_ = 0;                         // kept files with recheck set
