@@ -122,7 +122,7 @@ Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
       if (!r.file_mode) r.file_mode = st->mode & 0777;
     }
   }
-  r.access = node.permissions.empty()      ? std::string_view("rwm")
+  r.access = node.permissions.empty()     ? std::string_view("rwm")
              : node.permissions == "none" ? std::string_view()
                                           : std::string_view(node.permissions);
   return r;

@@ -62,13 +62,13 @@ std::string words(const std::vector<std::string>& v) {
 
 std::string node_text(std::string_view path, std::string_view type, int64_t major, int64_t minor,
                       std::optional<uint32_t> mode, std::optional<uint32_t> uid, std::optional<uint32_t> gid) {
-  return std::string(path) + " " + std::string(type) + " " + std::to_string(major) + ":" + std::to_string(minor) + " " + opt(mode) + " " +
-         opt(uid) + " " + opt(gid);
+  return std::string(path) + " " + std::string(type) + " " + std::to_string(major) + ":" + std::to_string(minor) + " " +
+         opt(mode) + " " + opt(uid) + " " + opt(gid);
 }
 
 std::string rule_text(const DeviceCgroupRule& r) {
-  return std::string(r.allow ? "allow " : "deny ") + std::string(r.type) + " " + opt64(r.major) + ":" +
-         opt64(r.minor) + " " + std::string(r.access);
+  return std::string(r.allow ? "allow " : "deny ") + std::string(r.type) + " " + opt64(r.major) + ":" + opt64(r.minor) +
+         " " + std::string(r.access);
 }
 
 std::string hook_text(const std::string& path, const std::vector<std::string>& args,

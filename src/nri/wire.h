@@ -5,13 +5,16 @@
 // its default is left out; a repeated element or a present message is always
 // written. The generated classes read these bytes back in the tests.
 //
-// A nested message is written in place (nested()): the fields are run once
-// through a counting writer, which notes the length of every nested message
-// in the order they open, then written with those lengths before each body,
-// so no message is built apart and copied into its parent, and no body is
-// run more than twice whatever its depth.
+// A nested message is written in place (nested()), never built apart and
+// copied into its parent. append_fields, the answers' path, writes in one
+// pass: two bytes are set aside before each body and its length goes there
+// once the body is written (the body moves back a byte when it is shorter than
+// 128 bytes, forward only when it is 16 KiB or more). A WireWriter on a string
+// runs a nested body twice instead: once through a counting writer that notes
+// its lengths, then to write them.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -37,11 +40,12 @@ inline size_t varint_size(uint64_t value) {
   return n;
 }
 
-// Where a writer's bytes go: appended to a string, stored into room made
-// for them, or only counted.
+// Where a writer's bytes go: appended to a string, or only counted (and
+// BufferOut, below: appended in one pass).
 class StringOut {
  public:
   static constexpr bool kCounting = false;
+  static constexpr bool kPatching = false;
   explicit StringOut(std::string& s) : s_(s) {}
   void byte(char b) { s_.push_back(b); }
   void bytes(std::string_view v) { s_.append(v); }
@@ -58,36 +62,12 @@ class StringOut {
   std::string& s_;
 };
 
-// Stores at a cursor into room the caller made, [at, end): exactly as many
-// bytes as counted (append_fields checks that the passes agreed).
-class ArrayOut {
- public:
-  static constexpr bool kCounting = false;
-  ArrayOut(char* at, char* end) : at_(at), end_(end) {}
-  void byte(char b) { *at_++ = b; }
-  void bytes(std::string_view v) {
-    if (!v.empty()) std::memcpy(at_, v.data(), v.size());
-    at_ += v.size();
-  }
-  void varint(uint64_t value) {
-    if (value < 0x80) {
-      *at_++ = static_cast<char>(value);
-      return;
-    }
-    at_ += encode_varint(value, at_);
-  }
-  bool full() const { return at_ == end_; }
-
- private:
-  char* at_;
-  char* end_;
-};
-
 // Counts, and notes the length of each nested message in `sizes` in the
 // order the messages open (a slot is taken at the opening, filled at the close).
 class CountOut {
  public:
   static constexpr bool kCounting = true;
+  static constexpr bool kPatching = false;
   explicit CountOut(std::vector<size_t>& sizes) : sizes_(sizes) {}
   void byte(char) { ++n_; }
   void bytes(std::string_view v) { n_ += v.size(); }
@@ -102,6 +82,80 @@ class CountOut {
  private:
   size_t n_ = 0;
   std::vector<size_t>& sizes_;
+};
+
+// Appends to a string in one pass, growing it as needed, and sets each nested
+// message's length after its body (open_length, close_length). finish() cuts
+// the string to what was written.
+class BufferOut {
+ public:
+  static constexpr bool kCounting = false;
+  static constexpr bool kPatching = true;
+  explicit BufferOut(std::string& s) : s_(s), data_(s.data()), size_(s.size()), used_(s.size()) {}
+  void byte(char b) {
+    room(1);
+    data_[used_++] = b;
+  }
+  void bytes(std::string_view v) {
+    room(v.size());
+    if (!v.empty()) std::memcpy(data_ + used_, v.data(), v.size());
+    used_ += v.size();
+  }
+  void varint(uint64_t value) {
+    room(10);
+    if (value < 0x80) {
+      data_[used_++] = static_cast<char>(value);  // tags and most lengths: one byte
+      return;
+    }
+    used_ += encode_varint(value, data_ + used_);
+  }
+  // Sets two bytes aside for a length; returns where they are.
+  size_t open_length() {
+    room(2);
+    used_ += 2;
+    return used_ - 2;
+  }
+  // Writes the length of what follows `slot` there, moving the body to fit it.
+  void close_length(size_t slot) {
+    size_t length = used_ - slot - 2;
+    if (length < 0x80) {
+      char* at = data_ + slot;
+      if (length > 0) std::memmove(at + 1, at + 2, length);
+      at[0] = static_cast<char>(length);
+      --used_;
+    } else if (length < 0x4000) {
+      data_[slot] = static_cast<char>((length & 0x7f) | 0x80);
+      data_[slot + 1] = static_cast<char>(length >> 7);
+    } else {
+      close_long_length(slot, length);
+    }
+  }
+  void finish() { s_.resize(used_); }
+
+ private:
+  void room(size_t n) {
+    if (used_ + n > size_) grow(n);
+  }
+  // Grows by 4 KiB steps: resize() zeroes what it adds, so the string is not
+  // grown far past what is written (its capacity still grows by doubling).
+  [[gnu::noinline]] void grow(size_t n) {
+    s_.resize(used_ + n + 4096);
+    data_ = s_.data();
+    size_ = s_.size();
+  }
+  [[gnu::noinline]] void close_long_length(size_t slot, size_t length) {
+    char head[10];
+    size_t n = encode_varint(length, head);
+    room(n - 2);
+    std::memmove(data_ + slot + n, data_ + slot + 2, length);
+    std::memcpy(data_ + slot, head, n);
+    used_ += n - 2;
+  }
+
+  std::string& s_;
+  char* data_;
+  size_t size_;
+  size_t used_;
 };
 
 }  // namespace wire
@@ -129,11 +183,17 @@ class BasicWireWriter {
   }
   // A nested message whose encoding is `body` (written even when empty: present).
   void message(int field, std::string_view body) { element(field, body); }
-  // A nested message (present) whose fields `body(writer)` writes; `body` is
-  // called twice (to count, then to write) and must write the same both times.
+  // A nested message (present) whose fields `body(writer)` writes. Into a
+  // BufferOut `body` is called once; otherwise twice (to count, then to
+  // write), and must write the same both times.
   template <class Body>
   void nested(int field, Body&& body) {
-    if constexpr (Out::kCounting) {
+    if constexpr (Out::kPatching) {
+      tag(field, kLengthDelimited);
+      size_t slot = out_.open_length();
+      body(*this);
+      out_.close_length(slot);
+    } else if constexpr (Out::kCounting) {
       size_t slot = out_.open();
       size_t start = out_.size();
       body(*this);
@@ -165,6 +225,7 @@ class BasicWireWriter {
   // The bytes counted so far (a counting writer).
   size_t size() const { return out_.size(); }
   const Out& out() const { return out_; }
+  Out& out() { return out_; }
 
  private:
   static constexpr int kVarint = 0;
@@ -183,22 +244,13 @@ class WireWriter : public BasicWireWriter<wire::StringOut> {
   explicit WireWriter(std::string& out) : BasicWireWriter(wire::StringOut(out)) {}
 };
 
-// Appends the fields `body(writer)` writes to `out`: counted first, every
-// nested message inside once, then stored into room made once. `body` is
-// called twice and must write the same both times.
+// Appends the fields `body(writer)` writes to `out`, in one pass (`body` is
+// called once).
 template <class Body>
 void append_fields(std::string& out, Body&& body) {
-  std::vector<size_t> sizes;
-  sizes.reserve(256);
-  BasicWireWriter<wire::CountOut> count{wire::CountOut(sizes)};
-  body(count);
-  size_t start = out.size();
-  out.resize(start + count.size());
-  wire::ArrayOut room(out.data() + start, out.data() + out.size());
-  BasicWireWriter<wire::ArrayOut> writer(room, sizes.data());
+  BasicWireWriter<wire::BufferOut> writer{wire::BufferOut(out)};
   body(writer);
-  // The passes wrote different bytes: a bug in `body`; stop before they are used.
-  if (!writer.out().full()) std::abort();
+  writer.out().finish();
 }
 
 }  // namespace cdi::nri
