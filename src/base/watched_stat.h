@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "base/hash.h"
 
 namespace cdi {
 
@@ -64,7 +65,7 @@ class WatchedStatFs final : public ForwardingFs {
   int mounts_fd_ = -1;
   size_t max_watches_;
   size_t max_paths_;
-  std::unordered_map<std::string, FileStat> kept_;
+  std::unordered_map<std::string, FileStat, TableHash> kept_;
   std::unordered_map<std::string, int> watched_;          // path -> watch descriptor
   std::unordered_map<int, std::vector<std::string>> wd_;  // one inode can be watched by several paths
 };

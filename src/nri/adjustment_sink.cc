@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "base/hash.h"
 #include "base/text.h"
 #include "nri/wire.h"
 
@@ -219,7 +220,7 @@ void keep_last_of_each(std::vector<const T*>& items, Key key) {
   size_t mask = size - 1;
   for (size_t i = items.size(); i-- > 0;) {
     std::string_view k = key(items[i]);
-    for (size_t at = std::hash<std::string_view>()(k) & mask;; at = (at + 1) & mask) {
+    for (size_t at = table_hash(k) & mask;; at = (at + 1) & mask) {
       if (slots[at] == 0) {
         slots[at] = static_cast<uint32_t>(i + 1);
         break;
