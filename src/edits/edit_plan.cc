@@ -82,8 +82,13 @@ std::string file_type_name(const FileStat& st) {
 }  // namespace
 
 Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
-  const std::string& host_path = node.host_path.empty() ? node.path : node.host_path;
   ResolvedDeviceNode r;
+  CDI_TRY(resolve_device_node_into(node, fs, r));
+  return r;
+}
+
+Status resolve_device_node_into(const DeviceNode& node, Fs& fs, ResolvedDeviceNode& r) {
+  const std::string& host_path = node.host_path.empty() ? node.path : node.host_path;
   r.path = node.path;
   r.host_path = host_path;
   r.type = node.type;
@@ -125,7 +130,7 @@ Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
   r.access = node.permissions.empty()     ? std::string_view("rwm")
              : node.permissions == "none" ? std::string_view()
                                           : std::string_view(node.permissions);
-  return r;
+  return {};
 }
 
 size_t mount_depth(std::string_view destination) {
@@ -241,9 +246,13 @@ class Planner {
     const auto& nodes = s.edits().device_nodes;
     for (size_t i = 0; i < nodes.size(); ++i) {
       EditOrigin origin{s, "deviceNodes", i};
-      auto resolved = resolve_device_node(nodes[i], fs_);
-      if (!resolved.ok()) return origin.locate(std::move(resolved).error());
-      ResolvedDeviceNode& n = *resolved;
+      // Filled in place: a plan has a node per spec entry (an 8-GPU request: 52).
+      PlannedDeviceNode& planned = plan_.device_nodes.emplace_back(PlannedDeviceNode{origin, {}});
+      if (auto st = resolve_device_node_into(nodes[i], fs_, planned.node); !st.ok()) {
+        plan_.device_nodes.pop_back();
+        return origin.locate(std::move(st).error());
+      }
+      ResolvedDeviceNode& n = planned.node;
       // Unset owners take the container's user; root (0) is the default anyway.
       if (!n.uid && container_.uid.value_or(0) != 0) n.uid = container_.uid;
       if (!n.gid && container_.gid.value_or(0) != 0) n.gid = container_.gid;
@@ -252,9 +261,8 @@ class Planner {
         bool granted =
             std::any_of(granted_.begin(), granted_.end(), [&](const DeviceCgroupRule* g) { return *g == rule; });
         // after_nodes counts every node for now; keep_changed_nodes() makes it final.
-        if (!granted) plan_.cgroup_rules.push_back({origin, std::move(rule), plan_.device_nodes.size() + 1});
+        if (!granted) plan_.cgroup_rules.push_back({origin, rule, plan_.device_nodes.size()});
       }
-      plan_.device_nodes.push_back({origin, std::move(n)});
     }
     return {};
   }

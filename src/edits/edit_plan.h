@@ -86,6 +86,8 @@ struct ResolvedDeviceNode {
 // stat()s the host node (following links): fills an empty type, zero numbers and
 // an unset file mode. A node with type and major given tolerates a missing host.
 Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs);
+// The same into `r` (the planner fills its entries in place).
+Status resolve_device_node_into(const DeviceNode& node, Fs& fs, ResolvedDeviceNode& r);
 
 // Depth of a mount destination for the stable mount sort: '/' count of the cleaned path.
 size_t mount_depth(std::string_view destination);
