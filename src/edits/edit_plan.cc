@@ -247,7 +247,8 @@ class Planner {
     for (size_t i = 0; i < nodes.size(); ++i) {
       EditOrigin origin{s, "deviceNodes", i};
       // Filled in place: a plan has a node per spec entry (an 8-GPU request: 52).
-      PlannedDeviceNode& planned = plan_.device_nodes.emplace_back(PlannedDeviceNode{origin, {}});
+      PlannedDeviceNode& planned = plan_.device_nodes.emplace_back();
+      planned.origin = origin;
       if (auto st = resolve_device_node_into(nodes[i], fs_, planned.node); !st.ok()) {
         plan_.device_nodes.pop_back();
         return origin.locate(std::move(st).error());
