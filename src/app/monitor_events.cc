@@ -97,7 +97,7 @@ MonitorState monitor_state(const Registry& registry) {
     file.errors.insert(file.errors.end(), p.errors.begin(), p.errors.end());
   }
   for (const auto& [name, definitions] : registry.definitions()) {
-    const DeviceDefinition& top = definitions.front();
+    const DefinitionEntry& top = definitions.front();
     MonitorState::Name& n = s.names[name];
     n.status = top.status;
     n.spec = top.spec->path;

@@ -171,7 +171,7 @@ void Registry::scan_dirs(const DirtyPaths* dirty) {
 void Registry::build_definitions() {
   for (const auto& spec : specs_) {
     for (const auto& d : spec->devices) {
-      definitions_[spec->kind + "=" + d.name].push_back({spec, &d});
+      definitions_[spec->kind + "=" + d.name].push_back({{spec, &d}});
     }
   }
   for (auto& [name, defs] : definitions_) {
@@ -470,8 +470,8 @@ Result<DeviceDefinition> Registry::resolve(std::string_view name) {
   // parsing: only a missing one is parsed, for its error.
   auto it = definitions_.find(name);
   if (it != definitions_.end()) {
-    const DeviceDefinition& top = it->second.front();
-    if (top.status != DefinitionStatus::conflict) return top;
+    const DefinitionEntry& top = it->second.front();
+    if (top.status != DefinitionStatus::conflict) return static_cast<const DeviceDefinition&>(top);
     std::vector<std::string> files{quote(top.spec->path)};
     for (const auto& f : top.others) files.push_back(quote(f));
     return Error("conflicting definitions in " + join(files, " and ") + " (same spec dir)").with_context(context());

@@ -57,6 +57,14 @@ struct DeviceDefinition {
   std::shared_ptr<const Spec> spec;
   const Device* device = nullptr;
   DefinitionStatus status = DefinitionStatus::ok;
+  std::string qualified_name() const { return spec->kind + "=" + device->name; }
+};
+
+// The registry's entry for a definition: the definition and the files it
+// competes with (what list, validate and monitor show). A resolved
+// definition is the DeviceDefinition alone, so that resolving copies no file
+// names.
+struct DefinitionEntry : DeviceDefinition {
   // shadowed: the files of the highest priority that define the name;
   // conflict: the other files of the same priority that define it.
   std::vector<std::string> others = {};
@@ -65,7 +73,6 @@ struct DeviceDefinition {
   // the highest priority that makes the name unusable; below it, it is moot
   // until the files above go).
   std::vector<std::string> same_priority = {};
-  std::string qualified_name() const { return spec->kind + "=" + device->name; }
 };
 
 // Names resolved together, in the order asked.
@@ -140,7 +147,7 @@ class Registry {
   const std::vector<SpecProblem>& problems() const { return problems_; }
   // Every definition of each name, highest priority first; ties in file order;
   // each with its status.
-  const std::map<std::string, std::vector<DeviceDefinition>, std::less<>>& definitions() const { return definitions_; }
+  const std::map<std::string, std::vector<DefinitionEntry>, std::less<>>& definitions() const { return definitions_; }
   const RegistryOptions& options() const { return options_; }
   // Every spec file the last scan looked at, in scan order (kept files only).
   std::vector<SpecFileState> files() const;
@@ -199,7 +206,7 @@ class Registry {
   std::vector<std::shared_ptr<const Spec>> specs_;
   std::vector<SpecProblem> problems_;
   std::vector<Unparsed> unparsed_;
-  std::map<std::string, std::vector<DeviceDefinition>, std::less<>> definitions_;  // looked up by string_view
+  std::map<std::string, std::vector<DefinitionEntry>, std::less<>> definitions_;  // looked up by string_view
   std::optional<std::set<std::string>> kinds_;  // what the last load asked for; unset: all
   uint64_t kinds_version_ = 0;                  // changes whenever kinds_ does
   size_t rechecks_ = 0;                         // kept files with recheck set

@@ -21,7 +21,7 @@ SpecSnapshot snapshot(const Registry& registry) {
   SpecSnapshot s;
   for (auto& f : registry.files()) s.files.emplace(f.path, std::move(f));
   for (const auto& [name, defs] : registry.definitions()) {
-    const DeviceDefinition& top = defs.front();
+    const DefinitionEntry& top = defs.front();
     std::string status(to_string(top.status));
     status += " " + top.spec->path;
     for (const auto& o : top.others) status += " " + o;
