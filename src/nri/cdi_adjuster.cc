@@ -46,12 +46,27 @@ bool container_has_all_nodes(const DeviceDefinition& def, const EditPlan& plan, 
   });
 }
 
-std::vector<std::string> spec_files(const std::vector<const DeviceDefinition*>& defs) {
-  std::vector<std::string> out;
-  for (const auto* d : defs) {
-    if (std::find(out.begin(), out.end(), d->spec->path) == out.end()) out.push_back(d->spec->path);
+// The decision line's lists, appended in place (a line per request: no
+// vector of strings to join): "vendor/class=a, vendor/class=b" and the spec
+// files they come from, each file once.
+void append_names(std::string& line, const std::vector<const DeviceDefinition*>& defs) {
+  for (size_t i = 0; i < defs.size(); ++i) {
+    if (i > 0) line += ", ";
+    line += defs[i]->spec->kind;
+    line += '=';
+    line += defs[i]->device->name;
   }
-  return out;
+}
+
+void append_spec_files(std::string& line, const std::vector<const DeviceDefinition*>& defs) {
+  for (size_t i = 0; i < defs.size(); ++i) {
+    const std::string& path = defs[i]->spec->path;
+    bool seen = std::any_of(defs.begin(), defs.begin() + static_cast<std::ptrdiff_t>(i),
+                            [&](const DeviceDefinition* d) { return d->spec->path == path; });
+    if (seen) continue;
+    if (i > 0) line += ", ";
+    line += path;
+  }
 }
 
 std::vector<std::string> names_of(const std::vector<const DeviceDefinition*>& defs) {
@@ -141,8 +156,11 @@ class CdiAdjuster final : public Adjuster {
     if (request.references) {
       write_cdi_devices(names_of(wanted), adjustment);
       if (log) {
-        logger_.info(request.who + ": passed " + join(names_of(wanted), ", ") +
-                     " to the runtime by name (resolved from " + join(spec_files(wanted), ", ") + ")");
+        std::string line = request.who + ": passed ";
+        append_names(line, wanted);
+        line += " to the runtime by name (resolved from ";
+        append_spec_files(line, wanted);
+        logger_.info(line + ")");
       }
       return {};
     }
@@ -150,8 +168,11 @@ class CdiAdjuster final : public Adjuster {
     CDI_TRY(apply_plan(*plan, sink));
     sink.finish(adjustment);
     if (log) {
-      std::string line =
-          request.who + ": injected " + join(names_of(wanted), ", ") + " from " + join(spec_files(wanted), ", ");
+      std::string line = request.who + ": injected ";
+      line.reserve(256);
+      append_names(line, wanted);
+      line += " from ";
+      append_spec_files(line, wanted);
       if (!sink.not_carried().empty()) {
         line += "; not carried (" + request.capabilities.describe() + "): " + join(sink.not_carried(), ", ");
       }
