@@ -98,7 +98,7 @@ class BufferOut {
   }
   void bytes(std::string_view v) {
     room(v.size());
-    if (!v.empty()) std::memcpy(data_ + used_, v.data(), v.size());
+    copy(data_ + used_, v.data(), v.size());
     used_ += v.size();
   }
   void varint(uint64_t value) {
@@ -138,6 +138,32 @@ class BufferOut {
   }
   // Grows by 4 KiB steps: resize() zeroes what it adds, so the string is not
   // grown far past what is written (its capacity still grows by doubling).
+  // Most fields are short (names, numbers' text, paths): up to 32 bytes are
+  // copied with two overlapping moves, not a call to memcpy each.
+  static void copy(char* to, const char* from, size_t n) {
+    if (n > 32) {
+      std::memcpy(to, from, n);
+    } else if (n >= 16) {
+      move<16>(to, from);
+      move<16>(to + n - 16, from + n - 16);
+    } else if (n >= 8) {
+      move<8>(to, from);
+      move<8>(to + n - 8, from + n - 8);
+    } else if (n >= 4) {
+      move<4>(to, from);
+      move<4>(to + n - 4, from + n - 4);
+    } else if (n > 0) {
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
+  }
+  template <size_t N>
+  static void move(char* to, const char* from) {
+    char chunk[N];
+    std::memcpy(chunk, from, N);
+    std::memcpy(to, chunk, N);
+  }
   [[gnu::noinline]] void grow(size_t n) {
     s_.resize(used_ + n + 4096);
     data_ = s_.data();

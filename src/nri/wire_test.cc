@@ -151,6 +151,22 @@ TEST(WireWriter, AppendFieldsSetsEveryLengthAfterItsBody) {
   }
 }
 
+// Every short length has its own copy path (0, 1-3, 4-7, 8-15, 16-32, more):
+// each comes out as protobuf writes it.
+TEST(WireWriter, AppendFieldsCopiesEveryShortLength) {
+  std::string text;
+  for (size_t i = 0; i < 40; ++i) text += static_cast<char>('a' + i % 26);
+  for (size_t size = 0; size <= text.size(); ++size) {
+    SCOPED_TRACE(size);
+    auto body = [&](auto& w) { w.nested(1, [&](auto& n) { n.element(2, std::string_view(text).substr(0, size)); }); };
+    std::string expected, appended;
+    WireWriter field_by_field(expected);
+    body(field_by_field);
+    append_fields(appended, body);
+    EXPECT_EQ(appended, expected);
+  }
+}
+
 // The answer's string keeps its room between requests: a shorter answer
 // after a longer one is cut to its own length.
 TEST(WireWriter, AppendFieldsIntoAStringThatHeldMore) {
