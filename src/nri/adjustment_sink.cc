@@ -103,13 +103,16 @@ ContainerView nri_container_view(const pb::Container& c) {
   return v;
 }
 
-AdjustmentSink::AdjustmentSink(NriCapabilities capabilities) : caps_(std::move(capabilities)) {
+AdjustmentSink::AdjustmentSink(NriCapabilities capabilities, const EncodedEdits* encoded)
+    : caps_(std::move(capabilities)), encoded_(encoded) {
   // Room for a large request's edits (8 GPUs: 52 nodes and rules, 68 mounts,
   // 20 hooks) at once, rather than growing by doubling from one.
   devices_.reserve(64);
   rules_.reserve(64);
   mounts_.reserve(64);
+  mount_bytes_.reserve(64);
   hooks_.reserve(16);
+  hook_bytes_.reserve(16);
 }
 
 Status AdjustmentSink::set_env(const PlannedEnv& planned) {
@@ -176,8 +179,8 @@ Status AdjustmentSink::add_net_device(const PlannedNetDevice& planned) {
 }
 
 Status AdjustmentSink::add_mount(const PlannedMount& planned) {
-  const Mount& m = *planned.mount;
-  mounts_.push_back(&m);
+  mounts_.push_back(planned.mount);
+  mount_bytes_.push_back(encoded_ ? encoded_->mount(planned) : std::string_view());
   return {};
 }
 
@@ -188,6 +191,7 @@ Status AdjustmentSink::add_hook(const PlannedHook& planned) {
   int stage = hook_stage_field(planned.hook->hook_name);
   if (stage == 0) return Error("NRI has no hook stage " + quote(planned.hook->hook_name));
   hooks_.emplace_back(stage, planned.hook);
+  hook_bytes_.push_back(encoded_ ? encoded_->hook(planned) : std::string_view());
   return {};
 }
 
@@ -236,9 +240,7 @@ void keep_last_of_each(std::vector<const T*>& items, Key key) {
 // Field numbers of nri_api.proto (NRI's, append-only since v0.2).
 namespace field {
 constexpr int kAdjustMounts = 3, kAdjustEnv = 4, kAdjustHooks = 5, kAdjustLinux = 6, kAdjustCdiDevices = 8;
-constexpr int kMountDestination = 1, kMountType = 2, kMountSource = 3, kMountOptions = 4;
 constexpr int kKey = 1, kValue = 2;
-constexpr int kHookPath = 1, kHookArgs = 2, kHookEnv = 3, kHookTimeout = 4;
 constexpr int kLinuxDevices = 1, kLinuxResources = 2, kLinuxNetDevices = 9, kLinuxRdt = 11;
 constexpr int kDevicePath = 1, kDeviceType = 2, kDeviceMajor = 3, kDeviceMinor = 4, kDeviceFileMode = 5, kDeviceUid = 6,
               kDeviceGid = 7;
@@ -309,14 +311,14 @@ void AdjustmentSink::finish(std::string& out) {
 template <class Writer>
 void AdjustmentSink::write_adjustment(Writer& adjustment) const {
   using namespace field;
-  for (const Mount* m : mounts_) {
+  for (size_t i = 0; i < mounts_.size(); ++i) {
+    const Mount* m = mounts_[i];
     if (!m) continue;
-    adjustment.nested(kAdjustMounts, [m](auto& w) {
-      w.string(kMountDestination, m->container_path);
-      w.string(kMountType, m->type);
-      w.string(kMountSource, m->host_path);
-      for (const auto& o : m->options) w.element(kMountOptions, o);
-    });
+    if (mount_bytes_[i].data() != nullptr) {
+      adjustment.message(kAdjustMounts, mount_bytes_[i]);
+    } else {
+      adjustment.nested(kAdjustMounts, [m](auto& w) { write_mount_fields(w, *m); });
+    }
   }
   for (const auto& [k, v] : env_) {
     adjustment.nested(kAdjustEnv, [&k, &v](auto& w) {
@@ -327,14 +329,14 @@ void AdjustmentSink::write_adjustment(Writer& adjustment) const {
   if (!hooks_.empty()) {
     adjustment.nested(kAdjustHooks, [this](auto& hooks) {
       for (int stage = 1; stage <= 6; ++stage) {  // Hooks' fields in order, each hook in call order
-        for (const auto& [hook_stage, h] : hooks_) {
+        for (size_t i = 0; i < hooks_.size(); ++i) {
+          const auto& [hook_stage, h] = hooks_[i];
           if (hook_stage != stage) continue;
-          hooks.nested(stage, [h](auto& w) {
-            w.string(kHookPath, h->path);
-            for (const auto& a : h->args) w.element(kHookArgs, a);
-            for (const auto& e : h->env) w.element(kHookEnv, e);
-            if (h->timeout) w.wrapped(kHookTimeout, static_cast<uint64_t>(*h->timeout));
-          });
+          if (hook_bytes_[i].data() != nullptr) {
+            hooks.message(stage, hook_bytes_[i]);
+          } else {
+            hooks.nested(stage, [h = h](auto& w) { write_hook_fields(w, *h); });
+          }
         }
       }
     });

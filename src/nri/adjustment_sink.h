@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "edits/edit_sink.h"
+#include "nri/encoded_edits.h"
 #include "nri/nri_api.pb.h"
 #include "nri/runtime_info.h"
 
@@ -35,7 +36,9 @@ ContainerView nri_container_view(const pb::Container& container);
 
 class AdjustmentSink final : public EditSink {
  public:
-  explicit AdjustmentSink(NriCapabilities capabilities);
+  // With `encoded`, mounts and hooks are copied from their spec's encoding
+  // (use() called with the plan's specs first); otherwise written field by field.
+  explicit AdjustmentSink(NriCapabilities capabilities, const EncodedEdits* encoded = nullptr);
 
   Status set_env(const PlannedEnv& env) override;
   Status add_device_node(const PlannedDeviceNode& node) override;
@@ -76,9 +79,12 @@ class AdjustmentSink final : public EditSink {
   std::vector<const ResolvedDeviceNode*> devices_;  // in call order; finish() nulls all but the last of a path
   const ResolvedDeviceNode* last_node_ = nullptr;   // the node a following cgroup rule belongs to
   std::vector<Rule> rules_;
-  std::vector<const Mount*> mounts_;  // in call order; finish() nulls all but the last of a destination
+  std::vector<const Mount*> mounts_;           // in call order; finish() nulls all but the last of a destination
+  std::vector<std::string_view> mount_bytes_;  // each mount's encoding, when kept (mounts_'s order)
   std::vector<std::pair<std::string_view, std::string_view>> net_devices_;  // host interface -> name
   std::vector<std::pair<int, const Hook*>> hooks_;                          // the Hooks field of its stage, the hook
+  std::vector<std::string_view> hook_bytes_;                                // each hook's encoding, when kept
+  const EncodedEdits* encoded_;
   const IntelRdt* rdt_ = nullptr;
   std::vector<std::string> not_carried_;
 };

@@ -3,6 +3,7 @@
 // the errors that name the device and field of an edit NRI cannot carry.
 #include "nri/adjustment_sink.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,17 +42,29 @@ class Sink : public ::testing::Test {
     fs.add_fifo("/dev/fifo", 0600);
   }
 
-  // Plans every device of `spec` against `container` and runs the plan through an AdjustmentSink.
-  Status adjust(const Spec& spec, NriCapabilities c, pb::ContainerAdjustment& out,
+  // Plans every device of `spec` against `container` and runs the plan through
+  // an AdjustmentSink; a second sink, with the spec's mounts and hooks
+  // encoded beforehand (EncodedEdits, as the plugin runs), must write the
+  // same bytes.
+  Status adjust(const Spec& spec_value, NriCapabilities c, pb::ContainerAdjustment& out,
                 const pb::Container& container = pb::Container()) {
+    auto spec = std::make_shared<const Spec>(spec_value);
     std::vector<std::pair<const Spec*, const Device*>> devices;
-    for (const auto& d : spec.devices) devices.emplace_back(&spec, &d);
+    for (const auto& d : spec->devices) devices.emplace_back(spec.get(), &d);
     auto plan = plan_edits(merge_order(devices), fs, nri_container_view(container));
     if (!plan.ok()) return std::move(plan).error();
-    AdjustmentSink sink(std::move(c));
+    plan->specs.push_back(spec);
+    AdjustmentSink sink(c);
     CDI_TRY(apply_plan(*plan, sink));
     std::string bytes;
     sink.finish(bytes);
+    EncodedEdits encoded;
+    encoded.use(plan->specs);
+    AdjustmentSink from_encoded(std::move(c), &encoded);
+    EXPECT_TRUE(apply_plan(*plan, from_encoded).ok());
+    std::string encoded_bytes;
+    from_encoded.finish(encoded_bytes);
+    EXPECT_EQ(encoded_bytes, bytes) << "mounts and hooks from their encoding";
     EXPECT_TRUE(out.ParseFromString(bytes));
     if (out.linux().net_devices().empty()) {  // a map's entries have no order
       EXPECT_EQ(out.SerializeAsString(), bytes) << "written as protobuf writes it";

@@ -164,7 +164,8 @@ class CdiAdjuster final : public Adjuster {
       }
       return {};
     }
-    AdjustmentSink sink(request.capabilities);
+    encoded_.use(plan->specs);
+    AdjustmentSink sink(request.capabilities, &encoded_);
     CDI_TRY(apply_plan(*plan, sink));
     sink.finish(adjustment);
     if (log) {
@@ -188,6 +189,8 @@ class CdiAdjuster final : public Adjuster {
   // stats, exact by inotify and the mount table (base/watched_stat.h).
   RealFs real_fs_;
   WatchedStatFs node_fs_{real_fs_};
+  // The mounts and hooks of the specs in use, encoded once per spec.
+  EncodedEdits encoded_;
 };
 
 }  // namespace
