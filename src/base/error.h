@@ -97,7 +97,7 @@ class [[nodiscard]] Result<void> {
   // User-provided on purpose: with `= default`, `return {};` value-initializes
   // and so zeroes the whole std::optional<Error> (184 bytes, a rep stos) on
   // every success; this only marks it empty.
-  Result() {}  // NOLINT(modernize-use-equals-default)
+  Result() {}                                    // NOLINT(modernize-use-equals-default)
   Result(Error error) : e_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return !e_.has_value(); }
