@@ -12,6 +12,8 @@ workload's OCI config (tests/nri/runtime_apply.py), so both paths inject the sam
   starts cdi-hook-nri as a runtime starts a pre-registered plugin, configures it (runtime containerd
   2.2.1, request timeout 2 s), and times --runs CreateContainer calls one at a time after a warm-up, from
   the request's encoding (ttrpc envelope, mux frames) to the reply read and its status decoded.
+- in one process: build/release/src/nri/nri_inprocess runs the plugin's CreateContainer path on the same
+  request without a socket or a second process (warm, pinned): the plugin's own code alone.
 - hook: bench/spawn_bench.cc times whole `cdi-hook hook` processes on the same OCI config (with its kind
   index warm), as bench/run.sh does.
 
@@ -92,9 +94,10 @@ def main():
     nice = os.environ.get("BENCH_NICE", "-10")
     print("== building cdi-hook, cdi-hook-nri and nri_bench (%s)" % build, file=sys.stderr)
     run(["bash", os.path.join(ROOT, "scripts", "build.sh"), "release"], stdout=subprocess.DEVNULL)
-    run(["cmake", "--build", build, "--target", "nri_bench"], stdout=subprocess.DEVNULL)
+    run(["cmake", "--build", build, "--target", "nri_bench", "nri_inprocess"], stdout=subprocess.DEVNULL)
     plugin = os.path.join(build, "src", "nri", "cdi-hook-nri")
     client = os.path.join(build, "src", "nri", "nri_bench")
+    inprocess = os.path.join(build, "src", "nri", "nri_inprocess")
     hook = os.path.join(build, "src", "cdi-hook")
     spawn_bench = os.path.join(ROOT, "build", "bench", "spawn_bench")
     pingpong = os.path.join(ROOT, "build", "bench", "pingpong")
@@ -155,6 +158,13 @@ def main():
         for case in ("one", "many"):
             print("== nri: %s, memory over %d requests" % (case, a.rss_runs), file=sys.stderr)
             results["rss-" + case] = nri(case, pin, a.rss_runs, "rss-" + case, ["-w", str(a.warmup)])
+        for case in ("one", "many"):
+            print("== in one process: %s" % case, file=sys.stderr)
+            d = os.path.join(work, case)
+            out = run(pin + ["nice", "-n", nice, inprocess, "--spec-dir", os.path.join(d, "cdi"), "--request",
+                             os.path.join(d, "request.bin"), "-n", str(a.runs * a.rounds)],
+                      capture_output=True, text=True).stdout
+            results["inprocess-" + case] = fields(out.strip())
         gap = ["-n", str(a.gap_runs), "-w", "200", "--gap-us", str(a.gap_us)]
         print("== nri: one, pinned, %d requests %d us apart" % (a.gap_runs, a.gap_us), file=sys.stderr)
         results["nri-spaced"] = nri("one", pin, a.gap_runs, "nri-spaced", gap[2:])
@@ -203,6 +213,11 @@ def report(r, a):
         f = r["floor" + placement]
         print("| floor: the same bytes between two processes, no work%s | %.0f us | %s us | %.0f us | %.0f us | | | "
               "(the machine's share) | |" % (where, f["median_us"], spread(f), f["p90_us"], f["p99_us"]))
+    for case, label in (("one", "1 spec"), ("many", "1 + 200 specs")):
+        n = r["inprocess-" + case]
+        print("| the plugin's request path in one process (no socket, warm), %s, pinned | %.1f us | | %.0f us | %.0f us "
+              "| | | (the plugin's own code) | |" % (label, float(n["median_us"]), float(n["p90_us"]),
+                                                   float(n["p99_us"])))
     n, f = r["nri-spaced"], r["floor-spaced"]
     print("| cdi-hook-nri, 1 spec, pinned, requests %d us apart | %.0f us | | %.0f us | %.0f us | %.1f ms | %.0f us | "
           "(the plugin idle between requests) | |" % (a.gap_us, float(n["median_us"]), float(n["p90_us"]),
