@@ -81,13 +81,7 @@ std::string file_type_name(const FileStat& st) {
 
 }  // namespace
 
-Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs) {
-  ResolvedDeviceNode r;
-  CDI_TRY(resolve_device_node_into(node, fs, r));
-  return r;
-}
-
-Status resolve_device_node_into(const DeviceNode& node, Fs& fs, ResolvedDeviceNode& r) {
+Status resolve_device_node(const DeviceNode& node, Fs& fs, ResolvedDeviceNode& r) {
   const std::string& host_path = node.host_path.empty() ? node.path : node.host_path;
   r.path = node.path;
   r.host_path = host_path;
@@ -249,7 +243,7 @@ class Planner {
       // Filled in place: a plan has a node per spec entry (an 8-GPU request: 52).
       PlannedDeviceNode& planned = plan_.device_nodes.emplace_back();
       planned.origin = origin;
-      if (auto st = resolve_device_node_into(nodes[i], fs_, planned.node); !st.ok()) {
+      if (auto st = resolve_device_node(nodes[i], fs_, planned.node); !st.ok()) {
         plan_.device_nodes.pop_back();
         return origin.locate(std::move(st).error());
       }

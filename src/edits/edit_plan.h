@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -83,11 +82,11 @@ struct ResolvedDeviceNode {
   std::string_view access;  // cgroup access for b/c nodes
 };
 
-// stat()s the host node (following links): fills an empty type, zero numbers and
-// an unset file mode. A node with type and major given tolerates a missing host.
-Result<ResolvedDeviceNode> resolve_device_node(const DeviceNode& node, Fs& fs);
-// The same into `r` (the planner fills its entries in place).
-Status resolve_device_node_into(const DeviceNode& node, Fs& fs, ResolvedDeviceNode& r);
+// Fills `r` from `node` (whose text `r` views) and the host node, stat'ed
+// (following links): an empty type, zero numbers and an unset file mode come
+// from the host. A node with type and major given tolerates a missing host.
+// Into `r`: the planner fills its entries in place.
+Status resolve_device_node(const DeviceNode& node, Fs& fs, ResolvedDeviceNode& r);
 
 // Depth of a mount destination for the stable mount sort: '/' count of the cleaned path.
 size_t mount_depth(std::string_view destination);
@@ -179,9 +178,9 @@ struct ContainerView {
   ContainerView(const ContainerView&) = delete;
   ContainerView& operator=(const ContainerView&) = delete;
 
-  // A copy of `s` that lives as long as the view (a deque's elements do not
-  // move when it grows or is moved).
-  std::string_view keep(std::string_view s) { return text_.emplace_back(s); }
+  // A copy of `s` that lives as long as the view (each on its own, so that
+  // it does not move when more are kept or the view is moved).
+  std::string_view keep(std::string_view s) { return *text_.emplace_back(std::make_unique<std::string>(s)); }
 
   std::optional<uint32_t> uid;  // process.user.uid, when the container sets it
   std::optional<uint32_t> gid;  // process.user.gid, when the container sets it
@@ -192,7 +191,7 @@ struct ContainerView {
   std::map<std::string, std::vector<Hook>> hooks;  // by stage (hook_name left empty)
 
  private:
-  std::deque<std::string> text_;
+  std::vector<std::unique_ptr<std::string>> text_;  // nothing allocated until keep()
 };
 
 // The plan for `sources` (in merge order). Fails on the first edit that

@@ -51,7 +51,8 @@ void read_user(const JsonValue& root, ContainerView& view) {
 
 std::string string_of(const JsonValue* v) { return v ? std::string(json_view(*v)) : std::string(); }
 
-// The config's document changes while the plan is applied, so the view keeps its own copy.
+// The view keeps its own copy: it may outlive the document, or see it change
+// (RapidJSON keeps short strings inside values, which move when an array changes).
 std::string_view kept_text(ContainerView& view, const JsonValue* v) { return v ? view.keep(json_view(*v)) : ""; }
 
 void read_device_nodes(const JsonValue& lin, ContainerView& view) {

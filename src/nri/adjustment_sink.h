@@ -31,13 +31,15 @@ namespace cdi::nri {
 namespace pb = ::nri::pkg::api::v1alpha1;
 
 // What the plan needs of an NRI container: its user, supplementary groups,
-// device nodes, cgroup rules, mounts and hooks.
+// device nodes, cgroup rules, mounts and hooks. Its nodes and rules view
+// `container`'s strings: the view must not outlive the message.
 ContainerView nri_container_view(const pb::Container& container);
 
 class AdjustmentSink final : public EditSink {
  public:
   // With `encoded`, mounts and hooks are copied from their spec's encoding
-  // (use() called with the plan's specs first); otherwise written field by field.
+  // (use() called with the plan's specs first, and not again before finish():
+  // the sink keeps views into it); otherwise written field by field.
   explicit AdjustmentSink(NriCapabilities capabilities, const EncodedEdits* encoded = nullptr);
 
   Status set_env(const PlannedEnv& env) override;

@@ -334,10 +334,14 @@ TEST(ContainerView, FromTheNriContainer) {
   EXPECT_EQ(v.gid, 8u);
   EXPECT_THAT(v.additional_gids, ElementsAre(9u));
   ASSERT_EQ(v.device_nodes.size(), 1u);
+  EXPECT_EQ(v.device_nodes[0].path, "/dev/x");
+  EXPECT_EQ(v.device_nodes[0].type, "c");
   EXPECT_EQ(v.device_nodes[0].major, 10);
   EXPECT_EQ(v.device_nodes[0].uid, 3u);
   EXPECT_FALSE(v.device_nodes[0].gid.has_value());
   ASSERT_EQ(v.cgroup_rules.size(), 1u);
+  EXPECT_EQ(v.cgroup_rules[0].type, "c");
+  EXPECT_EQ(v.cgroup_rules[0].access, "rw");
   EXPECT_EQ(v.cgroup_rules[0].major, 10);
   EXPECT_FALSE(v.cgroup_rules[0].minor.has_value());
   ASSERT_EQ(v.mounts.size(), 1u);

@@ -18,17 +18,21 @@ EncodedEdits::Entry EncodedEdits::encode(std::shared_ptr<const Spec> spec) {
   size_t sources = spec->devices.size() + 1;
   e.first_mount.reserve(sources);
   e.first_hook.reserve(sources);
-  auto add = [&e](std::vector<Span>& spans, auto&& write) {
-    size_t at = e.bytes.size();
-    append_fields(e.bytes, write);
-    spans.push_back({static_cast<uint32_t>(at), static_cast<uint32_t>(e.bytes.size() - at)});
-  };
-  for (size_t s = 0; s < sources; ++s) {
-    const ContainerEdits& edits = edits_of(*spec, s);
-    e.first_mount.push_back(static_cast<uint32_t>(e.mounts.size()));
-    for (const Mount& m : edits.mounts) add(e.mounts, [&m](auto& w) { write_mount_fields(w, m); });
-    e.first_hook.push_back(static_cast<uint32_t>(e.hooks.size()));
-    for (const Hook& h : edits.hooks) add(e.hooks, [&h](auto& w) { write_hook_fields(w, h); });
+  {
+    BasicWireWriter<wire::BufferOut> w{wire::BufferOut(e.bytes)};
+    auto add = [&w](std::vector<Span>& spans, auto&& write) {
+      size_t at = w.out().size();
+      write(w);
+      spans.push_back({static_cast<uint32_t>(at), static_cast<uint32_t>(w.out().size() - at)});
+    };
+    for (size_t s = 0; s < sources; ++s) {
+      const ContainerEdits& edits = edits_of(*spec, s);
+      e.first_mount.push_back(static_cast<uint32_t>(e.mounts.size()));
+      for (const Mount& m : edits.mounts) add(e.mounts, [&m](auto& out) { write_mount_fields(out, m); });
+      e.first_hook.push_back(static_cast<uint32_t>(e.hooks.size()));
+      for (const Hook& h : edits.hooks) add(e.hooks, [&h](auto& out) { write_hook_fields(out, h); });
+    }
+    w.out().finish();
   }
   e.spec = std::move(spec);
   return e;
@@ -40,10 +44,17 @@ void EncodedEdits::use(const std::vector<std::shared_ptr<const Spec>>& specs) {
     auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.spec == spec; });
     if (it == entries_.end()) {
       last_ = nullptr;  // the entries move
-      auto oldest = std::min_element(entries_.begin(), entries_.end(),
-                                     [](const Entry& a, const Entry& b) { return a.used < b.used; });
-      // The least recently used goes first, never one this request uses.
-      if (entries_.size() >= max_specs_ && oldest != entries_.end() && oldest->used <= before) entries_.erase(oldest);
+      // Specs only these entries hold (the registry let them go) go first,
+      // then the least recently used beyond max_specs; never one this request uses.
+      entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                    [&](const Entry& e) { return e.used <= before && e.spec.use_count() == 1; }),
+                     entries_.end());
+      while (entries_.size() >= max_specs_) {
+        auto oldest = std::min_element(entries_.begin(), entries_.end(),
+                                       [](const Entry& a, const Entry& b) { return a.used < b.used; });
+        if (oldest->used > before) break;
+        entries_.erase(oldest);
+      }
       entries_.push_back(encode(spec));
       it = entries_.end() - 1;
     }

@@ -1,5 +1,5 @@
 // The NRI encoding of a spec's mounts and hooks, made once per spec and kept
-// while the spec is loaded: a spec is immutable (a changed file is a new Spec
+// while the spec is in use: a spec is immutable (a changed file is a new Spec
 // object), so the bytes a Mount or a Hook becomes in a ContainerAdjustment do
 // not change either. Answering an 8-GPU request then copies 88 encoded
 // entries (68 mounts, 20 hooks) instead of writing about 800 fields from the
@@ -7,8 +7,10 @@
 // come from the host node, stat'ed for each request.
 //
 // The entries of a spec hold the spec itself (shared_ptr), so no other spec
-// can take its address while they are kept; at most `max_specs` specs are
-// kept, the least recently used going first.
+// can take its address while they are kept. A spec only the entries still
+// hold (its file changed or went) is dropped when another is added; beyond
+// `max_specs`, the least recently used go first, never one the current
+// request uses.
 #pragma once
 
 #include <cstddef>
@@ -45,12 +47,14 @@ void write_hook_fields(Writer& w, const Hook& h) {
 class EncodedEdits {
  public:
   explicit EncodedEdits(size_t max_specs = 64) : max_specs_(max_specs) {}
+  EncodedEdits(const EncodedEdits&) = delete;  // last_ points into entries_
+  EncodedEdits& operator=(const EncodedEdits&) = delete;
 
   // Before a plan's edits are looked up: encodes the specs not kept yet (the
   // plan's own, which keep its edits alive) and marks them used.
   void use(const std::vector<std::shared_ptr<const Spec>>& specs);
   // The encoded message of a planned mount or hook; a null view (data() ==
-  // nullptr) when its spec was not passed to use().
+  // nullptr) when its spec was not passed to use(). Valid until the next use().
   std::string_view mount(const PlannedMount& m) const;
   std::string_view hook(const PlannedHook& h) const;
 

@@ -125,6 +125,36 @@ TEST(EncodedEdits, KeepsAtMostMaxSpecsTheLeastRecentlyUsedGoingFirst) {
   EXPECT_TRUE(a_weak.expired()) << "an evicted spec is not held";
 }
 
+// A spec whose file changed or went is held by nothing but the entries: it
+// goes when another spec is added, whatever max_specs.
+TEST(EncodedEdits, DropsASpecOnlyItHoldsWhenAnotherIsAdded) {
+  EncodedEdits encoded;
+  auto gone = spec_with("/lib/gone");
+  std::weak_ptr<const Spec> gone_weak = gone;
+  encoded.use({gone});
+  gone.reset();
+  EXPECT_FALSE(gone_weak.expired()) << "held while nothing else is added";
+  auto next = spec_with("/lib/next");
+  encoded.use({next});
+  EXPECT_TRUE(gone_weak.expired());
+  EXPECT_EQ(encoded.specs_kept(), 1u);
+}
+
+// After a request that used more than max_specs specs, the next new spec
+// brings the table back under the limit.
+TEST(EncodedEdits, ComesBackUnderMaxSpecsAfterALargeRequest) {
+  EncodedEdits encoded(2);
+  auto a = spec_with("/lib/a");
+  auto b = spec_with("/lib/b");
+  auto c = spec_with("/lib/c");
+  encoded.use({a, b, c});
+  auto d = spec_with("/lib/d");
+  encoded.use({d});
+  EXPECT_EQ(encoded.specs_kept(), 2u);
+  EXPECT_EQ(encoded.mount(planned_mount(*d, nullptr, 0)), written(d->edits.mounts[0]));
+  EXPECT_EQ(encoded.mount(planned_mount(*c, nullptr, 0)), written(c->edits.mounts[0])) << "the most recent stays";
+}
+
 TEST(EncodedEdits, NeverDropsASpecTheRequestUses) {
   EncodedEdits encoded(2);
   auto a = spec_with("/lib/a");

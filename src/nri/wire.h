@@ -130,14 +130,14 @@ class BufferOut {
       close_long_length(slot, length);
     }
   }
+  // The bytes written so far, what the string held before included.
+  size_t size() const { return used_; }
   void finish() { s_.resize(used_); }
 
  private:
   void room(size_t n) {
     if (used_ + n > size_) grow(n);
   }
-  // Grows by 4 KiB steps: resize() zeroes what it adds, so the string is not
-  // grown far past what is written (its capacity still grows by doubling).
   // Most fields are short (names, numbers' text, paths): up to 32 bytes are
   // copied with two overlapping moves, not a call to memcpy each.
   static void copy(char* to, const char* from, size_t n) {
@@ -164,6 +164,8 @@ class BufferOut {
     std::memcpy(chunk, from, N);
     std::memcpy(to, chunk, N);
   }
+  // Grows by 4 KiB steps: resize() zeroes what it adds, so the string is not
+  // grown far past what is written (its capacity still grows by doubling).
   [[gnu::noinline]] void grow(size_t n) {
     s_.resize(used_ + n + 4096);
     data_ = s_.data();

@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "spec/qualified_name.h"
 #include "support/fake_fs.h"
 #include "support/temp_dir.h"
 
@@ -192,6 +193,26 @@ TEST_F(RegistryTest, ResolveRefusesUnqualifiedNames) {
   Registry& r = load();
   EXPECT_FALSE(r.resolve("gpu0").ok());
   EXPECT_FALSE(r.resolve("v.com/c=").ok());
+}
+
+// resolve() looks a name up before parsing it: that is exact only if every
+// key is a valid qualified name, whatever files the dirs hold (invalid
+// kinds and device names, permission checks off).
+TEST_F(RegistryTest, EveryDefinitionIsAValidQualifiedName) {
+  fs.add_file(kEtc + "/good.yaml", spec_yaml("v.com/c", {"d", "x.y:z"}, "good"));
+  fs.add_file(kEtc + "/bad-name.yaml", spec_yaml("v.com/c", {"e", "bad name"}, "bad"));
+  fs.add_file(kEtc + "/bad-kind.yaml", spec_yaml("v.com/c=f", {"g"}, "bad"));
+  fs.add_file(kRun + "/slash.yaml", spec_yaml("v.com/c/d", {"h"}, "bad"));
+  for (bool check_permissions : {true, false}) {
+    RegistryOptions o = options();
+    o.check_permissions = check_permissions;
+    Registry& r = load({}, o);
+    ASSERT_FALSE(r.definitions().empty());
+    for (const auto& [name, defs] : r.definitions()) EXPECT_TRUE(is_qualified_name(name)) << name;
+    EXPECT_EQ(resolve_tag(r, "v.com/c=x.y:z"), "good");
+    EXPECT_THAT(resolve_tag(r, "v.com/c=bad name"), HasSubstr("invalid device name \"bad name\""));
+    EXPECT_THAT(resolve_tag(r, "v.com/c=f=g"), HasSubstr("invalid device"));
+  }
 }
 
 TEST_F(RegistryTest, NamesMatchExactly) {
