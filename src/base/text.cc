@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include <algorithm>
+
 #include <cstdint>
 
 namespace cdi {
@@ -104,6 +106,7 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
+  out.reserve(1 + static_cast<size_t>(std::count(s.begin(), s.end(), sep)));
   size_t start = 0;
   for (;;) {
     size_t pos = s.find(sep, start);

@@ -20,9 +20,13 @@ std::string EditSource::field() const {
 
 std::vector<EditSource> merge_order(const std::vector<std::pair<const Spec*, const Device*>>& devices) {
   std::vector<EditSource> out;
-  std::set<const Spec*> seen;
-  for (const auto& [spec, device] : devices) {
-    if (seen.insert(spec).second && !spec->edits.empty()) out.push_back({spec, nullptr, device});
+  out.reserve(2 * devices.size());
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const auto& [spec, device] = devices[i];
+    // A request names few specs: a scan of the devices before is cheaper than a set.
+    bool first = std::none_of(devices.begin(), devices.begin() + static_cast<std::ptrdiff_t>(i),
+                              [spec = spec](const auto& d) { return d.first == spec; });
+    if (first && !spec->edits.empty()) out.push_back({spec, nullptr, device});
     out.push_back({spec, device});
   }
   return out;

@@ -1,7 +1,6 @@
 #include "nri/adjustment_sink.h"
 
 #include <algorithm>
-#include <functional>
 #include <utility>
 
 #include "base/hash.h"
@@ -109,8 +108,8 @@ AdjustmentSink::AdjustmentSink(NriCapabilities capabilities, const EncodedEdits*
   // 20 hooks) at once, rather than growing by doubling from one.
   devices_.reserve(64);
   rules_.reserve(64);
-  mounts_.reserve(64);
-  mount_bytes_.reserve(64);
+  mounts_.reserve(128);
+  mount_bytes_.reserve(128);
   hooks_.reserve(16);
   hook_bytes_.reserve(16);
 }

@@ -9,7 +9,9 @@ Result<std::vector<std::string>> parse_annotations(const AnnotationList& annotat
   std::vector<std::string> devices;
   for (const auto& [key, value] : annotations) {
     if (!key.starts_with(kAnnotationPrefix)) continue;
-    for (auto name : split(value, ',')) {
+    auto names = split(value, ',');
+    devices.reserve(devices.size() + names.size());
+    for (auto name : names) {
       if (auto q = parse_qualified_name(name); !q.ok()) {
         return Error("annotation " + quote(key) + ": " + q.error().message)
             .at_field("annotations")
