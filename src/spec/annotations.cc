@@ -12,8 +12,8 @@ Result<std::vector<std::string>> parse_annotations(const AnnotationList& annotat
     auto names = split(value, ',');
     devices.reserve(devices.size() + names.size());
     for (auto name : names) {
-      if (auto q = parse_qualified_name(name); !q.ok()) {
-        return Error("annotation " + quote(key) + ": " + q.error().message)
+      if (auto st = validate_qualified_name(name); !st.ok()) {
+        return Error("annotation " + quote(key) + ": " + st.error().message)
             .at_field("annotations")
             .of_kind(ErrorKind::invalid_request);
       }

@@ -48,47 +48,58 @@ Status validate_device_name(std::string_view name) {
   return {};
 }
 
-QualifiedName split_qualified_name(std::string_view device) {
-  QualifiedName q;
-  if (device.empty() || device.front() == '/') {
-    q.name = device;
-    return q;
-  }
+namespace {
+
+// A name's three parts, viewed: an empty vendor for an unqualified name.
+struct NameParts {
+  std::string_view vendor, device_class, name;
+};
+
+NameParts split_parts(std::string_view device) {
+  NameParts p;
+  p.name = device;
+  if (device.empty() || device.front() == '/') return p;
   size_t eq = device.find('=');
-  if (eq == std::string_view::npos || eq == 0 || eq + 1 == device.size()) {
-    q.name = device;
-    return q;
-  }
+  if (eq == std::string_view::npos || eq == 0 || eq + 1 == device.size()) return p;
   std::string_view kind = device.substr(0, eq);
   size_t slash = kind.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == kind.size()) {
-    q.name = device;
-    return q;
-  }
-  q.vendor = kind.substr(0, slash);
-  q.device_class = kind.substr(slash + 1);
-  q.name = device.substr(eq + 1);
-  return q;
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == kind.size()) return p;
+  return {kind.substr(0, slash), kind.substr(slash + 1), device.substr(eq + 1)};
 }
 
-Result<QualifiedName> parse_qualified_name(std::string_view device) {
-  QualifiedName q = split_qualified_name(device);
-  if (q.vendor.empty()) {
+Status check_parts(std::string_view device, const NameParts& p) {
+  if (p.vendor.empty()) {
     return Error("unqualified device " + quote(device) + ": expected vendor/class=name");
   }
-  if (auto st = validate_vendor_name(q.vendor); !st.ok()) {
+  if (auto st = validate_vendor_name(p.vendor); !st.ok()) {
     return Error("invalid device " + quote(device) + ": " + st.error().message);
   }
-  if (auto st = validate_class_name(q.device_class); !st.ok()) {
+  if (auto st = validate_class_name(p.device_class); !st.ok()) {
     return Error("invalid device " + quote(device) + ": " + st.error().message);
   }
-  if (auto st = validate_device_name(q.name); !st.ok()) {
+  if (auto st = validate_device_name(p.name); !st.ok()) {
     return Error("invalid device " + quote(device) + ": " + st.error().message);
   }
-  return q;
+  return {};
 }
 
-bool is_qualified_name(std::string_view device) { return parse_qualified_name(device).ok(); }
+QualifiedName owned(const NameParts& p) {
+  return {std::string(p.vendor), std::string(p.device_class), std::string(p.name)};
+}
+
+}  // namespace
+
+QualifiedName split_qualified_name(std::string_view device) { return owned(split_parts(device)); }
+
+Result<QualifiedName> parse_qualified_name(std::string_view device) {
+  NameParts p = split_parts(device);
+  CDI_TRY(check_parts(device, p));
+  return owned(p);
+}
+
+Status validate_qualified_name(std::string_view device) { return check_parts(device, split_parts(device)); }
+
+bool is_qualified_name(std::string_view device) { return validate_qualified_name(device).ok(); }
 
 Result<Kind> parse_kind(std::string_view kind) {
   size_t slash = kind.find('/');

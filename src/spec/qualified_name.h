@@ -23,6 +23,8 @@ QualifiedName split_qualified_name(std::string_view device);
 
 // Splits and validates all three parts.
 Result<QualifiedName> parse_qualified_name(std::string_view device);
+// parse_qualified_name's check alone (the same errors), copying nothing.
+Status validate_qualified_name(std::string_view device);
 bool is_qualified_name(std::string_view device);
 
 struct Kind {

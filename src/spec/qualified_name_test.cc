@@ -20,7 +20,13 @@ TEST_P(QualifiedNameTest, Parses) {
   const NameCase& c = GetParam();
   auto q = parse_qualified_name(c.input);
   ASSERT_EQ(q.ok(), c.valid) << c.input << (q.ok() ? "" : ": " + q.error().message);
-  if (!c.valid) return;
+  // validate_qualified_name is the same check, with the same error.
+  Status checked = validate_qualified_name(c.input);
+  ASSERT_EQ(checked.ok(), c.valid);
+  if (!c.valid) {
+    EXPECT_EQ(checked.error().message, q.error().message);
+    return;
+  }
   EXPECT_EQ(q->vendor, c.vendor);
   EXPECT_EQ(q->device_class, c.device_class);
   EXPECT_EQ(q->name, c.device);
